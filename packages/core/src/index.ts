@@ -4,6 +4,7 @@ export * from './backend/ready.js';
 export { registerWasmKernels, WASM_REPLACEMENT_KERNELS } from './backend/wasm-kernels.js';
 export * from './emotion.js';
 export * from './errors.js';
+export * from './image.js';
 export * from './ops.js';
 export * from './random.js';
 export * from './scales.js';
