@@ -151,10 +151,17 @@ export async function runConformanceCase(
   tolerance = 1e-4,
   seed = 0,
 ): Promise<ConformanceResult> {
+  // Async reads: WebGPU in Node has no synchronous readback.
+  const read = async () => {
+    const outs = tf.tidy(() => c.run(new SeededRandom(seed)));
+    const data = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(outs);
+    return data;
+  };
   await tf.setBackend('cpu');
-  const reference = tf.tidy(() => c.run(new SeededRandom(seed)).map((t) => t.dataSync().slice()));
+  const reference = await read();
   await tf.setBackend(backend);
-  const actual = tf.tidy(() => c.run(new SeededRandom(seed)).map((t) => t.dataSync().slice()));
+  const actual = await read();
   let maxError = 0;
   for (const [j, ref] of reference.entries()) {
     const got = actual[j];

@@ -49,8 +49,26 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name);
 }
 
+interface AdapterLike {
+  readonly isFallbackAdapter?: boolean;
+  readonly info?: { readonly vendor?: string; readonly architecture?: string; readonly description?: string };
+}
+
 interface GpuLike {
-  requestAdapter(): Promise<unknown | null>;
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+
+/** A CPU-emulated adapter (SwiftShader, lavapipe): correct, but far slower than wasm. */
+function isSoftwareAdapter(adapter: AdapterLike): boolean {
+  if (adapter.isFallbackAdapter) return true;
+  const text = `${adapter.info?.vendor ?? ''} ${adapter.info?.architecture ?? ''} ${adapter.info?.description ?? ''}`;
+  return /swiftshader|llvmpipe|lavapipe|software/i.test(text);
+}
+
+function describeAdapter(adapter: AdapterLike): string {
+  const info = adapter.info;
+  const text = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ').trim();
+  return text || 'unnamed adapter';
 }
 
 function webgpuApi(): GpuLike | undefined {
@@ -70,7 +88,7 @@ async function activate(name: string): Promise<void> {
 }
 
 /** Tries to start one device; resolves with the reason, rejects with why it cannot start. */
-async function start(device: ConcreteDevice, options: ReadyOptions): Promise<string> {
+async function start(device: ConcreteDevice, options: ReadyOptions, auto = false): Promise<string> {
   return match(device)
     .with('tensorflow', async () => {
       let loaded = '';
@@ -91,11 +109,16 @@ async function start(device: ConcreteDevice, options: ReadyOptions): Promise<str
     .with('webgpu', async () => {
       const gpu = webgpuApi();
       if (!gpu) throw new Error('navigator.gpu is not defined (no WebGPU in this runtime)');
-      const adapter = await gpu.requestAdapter();
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned no adapter');
+      if (auto && isSoftwareAdapter(adapter)) {
+        throw new Error(
+          `the only WebGPU adapter is a software one (${describeAdapter(adapter)}), slower than wasm`,
+        );
+      }
       await import('@tensorflow/tfjs-backend-webgpu');
       await activate('webgpu');
-      return 'a WebGPU adapter is available';
+      return `WebGPU adapter: ${describeAdapter(adapter)}`;
     })
     .with('webgl', async () => {
       if (!hasCanvas()) throw new Error('no canvas in this runtime (WebGL needs a browser)');
@@ -121,7 +144,7 @@ async function start(device: ConcreteDevice, options: ReadyOptions): Promise<str
 /**
  * Initialises a TensorFlow.js backend and reports what it chose and why.
  *
- * `'auto'` prefers `@tensorflow/tfjs-node(-gpu)` when importable, then WebGPU when an adapter
+ * `'auto'` prefers `@tensorflow/tfjs-node(-gpu)` when importable, then WebGPU when a hardware adapter
  * exists, then WebGL in a browser, then wasm, then cpu. A named device that cannot start throws.
  *
  * @throws UnknownDeviceError for a device name outside {@link DEVICES}.
@@ -134,7 +157,7 @@ export async function ready(options: ReadyOptions = {}): Promise<ReadyResult> {
   const order = device === 'auto' ? AUTO_ORDER : [device];
   for (const candidate of order) {
     try {
-      const why = await start(candidate, options);
+      const why = await start(candidate, options, device === 'auto');
       attempts.push({ device: candidate, ok: true, reason: why });
       const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.device}: ${a.reason}`);
       const reason =

@@ -1,0 +1,188 @@
+import { type Emotion, InvalidArgumentError } from '@emofeedback/core';
+import type { Critique, CritiqueInput, PromptCritic } from './critic.js';
+
+/**
+ * A descriptor the local critic can add to a prompt, with its measured effect: how much
+ * appending it moves the evaluator's mean valence and arousal (canonical scale) through the
+ * shipped generator, averaged over prompts and seeds.
+ */
+export interface DescriptorEffect {
+  readonly phrase: string;
+  readonly valence: number;
+  readonly arousal: number;
+  /** Descriptors of one group (e.g. weather) are mutually exclusive in a prompt. */
+  readonly group?: string;
+}
+
+export interface LocalPromptCriticOptions {
+  /** The descriptor vocabulary with measured effects. */
+  readonly lexicon: readonly DescriptorEffect[];
+  /** Most descriptors appended to the user's prompt, default 3. */
+  readonly maxDescriptors?: number;
+  /** Report `done` once the round's best image is this close to the target (default 0.3). */
+  readonly doneDistance?: number;
+}
+
+const fmt = (x: number) => (x >= 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
+
+/**
+ * The offline critic: rewrites the prompt deterministically from a vocabulary of descriptors
+ * whose effect on valence and arousal was measured.
+ *
+ * It keeps an estimate of where the user's prompt lands without descriptors (observed mean
+ * minus the effects of the descriptors in use, averaged over rounds), then picks the set of at
+ * most `maxDescriptors` descriptors whose summed effect moves that estimate closest to the target,
+ * preferring sets not tried yet. The user's prompt is kept verbatim at the front of every
+ * rewrite, so its content words stay.
+ */
+export class LocalPromptCritic implements PromptCritic {
+  readonly id = 'local:descriptor-lexicon';
+  private readonly lexicon: readonly DescriptorEffect[];
+  private readonly maxDescriptors: number;
+  private readonly doneDistance: number;
+
+  constructor(options: LocalPromptCriticOptions) {
+    if (!options.lexicon?.length)
+      throw new InvalidArgumentError('lexicon', 'the descriptor lexicon is empty.');
+    for (const d of options.lexicon) {
+      if (!d.phrase.trim() || !Number.isFinite(d.valence) || !Number.isFinite(d.arousal)) {
+        throw new InvalidArgumentError(
+          'lexicon',
+          `descriptor ${JSON.stringify(d)} needs a phrase and finite effects.`,
+        );
+      }
+    }
+    this.lexicon = options.lexicon;
+    this.maxDescriptors = options.maxDescriptors ?? 3;
+    this.doneDistance = options.doneDistance ?? 0.3;
+  }
+
+  async critique(input: CritiqueInput): Promise<Critique> {
+    const { target, userPrompt } = input;
+    const scored = input.candidates.filter((c) => c.evaluation.ok);
+    const roundBest = scored.reduce<(typeof scored)[number] | null>(
+      (b, c) => (b === null || c.distance < b.distance ? c : b),
+      null,
+    );
+    if (scored.length === 0) {
+      return {
+        analysis: `Round ${input.round}: no image could be scored, so the prompt is kept.`,
+        suggestions: [],
+        refinedPrompt: input.currentPrompt,
+      };
+    }
+    const observed = mean(scored.map((c) => c.evaluation as unknown as Emotion));
+
+    // Where the bare user prompt lands: every round's observation minus its descriptors' effects.
+    const estimates: Emotion[] = [];
+    for (const h of [...input.history.filter((h) => h.round !== input.round)]) {
+      if (h.meanEmotion)
+        estimates.push(subtract(h.meanEmotion, this.effectOf(this.descriptorsIn(h.prompt, userPrompt))));
+    }
+    estimates.push(subtract(observed, this.effectOf(this.descriptorsIn(input.currentPrompt, userPrompt))));
+    const base = mean(estimates);
+
+    const tried = new Set(
+      [...input.history.map((h) => h.prompt), input.currentPrompt].map((p) =>
+        this.key(this.descriptorsIn(p, userPrompt)),
+      ),
+    );
+    const choice = this.bestSet(base, target, tried);
+    const predicted = add(base, this.effectOf(choice));
+    const refinedPrompt = choice.length
+      ? `${userPrompt}, ${choice.map((d) => d.phrase).join(', ')}`
+      : userPrompt;
+
+    const dv = observed.valence - target.valence;
+    const da = observed.arousal - target.arousal;
+    const words = [
+      Math.abs(dv) < 0.3
+        ? 'valence is on target'
+        : dv < 0
+          ? `not pleasant enough (${fmt(dv)})`
+          : `too pleasant (${fmt(dv)})`,
+      Math.abs(da) < 0.3
+        ? 'arousal is on target'
+        : da < 0
+          ? `too calm (${fmt(da)})`
+          : `too excited (${fmt(da)})`,
+    ];
+    const analysis =
+      `Round ${input.round}: the images read valence ${observed.valence.toFixed(2)}, arousal ${observed.arousal.toFixed(2)} ` +
+      `against the target ${target.valence.toFixed(2)}, ${target.arousal.toFixed(2)}: ${words.join(' and ')}.`;
+    const suggestions = choice.map(
+      (d) => `add "${d.phrase}" (valence ${fmt(d.valence)}, arousal ${fmt(d.arousal)})`,
+    );
+    suggestions.push(
+      `expected reading after the rewrite: valence ${predicted.valence.toFixed(2)}, arousal ${predicted.arousal.toFixed(2)}`,
+    );
+    return {
+      analysis,
+      suggestions,
+      refinedPrompt,
+      done: roundBest !== null && roundBest.distance <= this.doneDistance,
+    };
+  }
+
+  private key(set: readonly DescriptorEffect[]): string {
+    return set
+      .map((d) => d.phrase)
+      .sort()
+      .join('|');
+  }
+
+  /** The lexicon descriptors a prompt carries after the user's prompt. */
+  private descriptorsIn(prompt: string, userPrompt: string): DescriptorEffect[] {
+    const tail = prompt.startsWith(userPrompt) ? prompt.slice(userPrompt.length) : '';
+    const parts = new Set(
+      tail
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    );
+    return this.lexicon.filter((d) => parts.has(d.phrase));
+  }
+
+  private effectOf(set: readonly DescriptorEffect[]): Emotion {
+    return set.reduce((e, d) => ({ valence: e.valence + d.valence, arousal: e.arousal + d.arousal }), {
+      valence: 0,
+      arousal: 0,
+    });
+  }
+
+  /** Exhaustive search over descriptor sets up to `maxDescriptors`, one per group. */
+  private bestSet(base: Emotion, target: Emotion, tried: Set<string>): DescriptorEffect[] {
+    let best: { set: DescriptorEffect[]; score: number } = { set: [], score: Number.POSITIVE_INFINITY };
+    const visit = (start: number, set: DescriptorEffect[]) => {
+      const p = add(base, this.effectOf(set));
+      const distance = Math.hypot(p.valence - target.valence, p.arousal - target.arousal);
+      // A small penalty for repeating a tried set, so ties go to new evidence; a tiny one per
+      // descriptor, so shorter prompts win ties.
+      const score = distance + (tried.has(this.key(set)) ? 0.15 : 0) + set.length * 1e-3;
+      if (score < best.score) best = { set: [...set], score };
+      if (set.length === this.maxDescriptors) return;
+      for (let i = start; i < this.lexicon.length; i++) {
+        const d = this.lexicon[i] as DescriptorEffect;
+        if (d.group && set.some((s) => s.group === d.group)) continue;
+        set.push(d);
+        visit(i + 1, set);
+        set.pop();
+      }
+    };
+    visit(0, []);
+    return best.set;
+  }
+}
+
+function mean(xs: readonly Emotion[]): Emotion {
+  return {
+    valence: xs.reduce((s, e) => s + e.valence, 0) / xs.length,
+    arousal: xs.reduce((s, e) => s + e.arousal, 0) / xs.length,
+  };
+}
+function add(a: Emotion, b: Emotion): Emotion {
+  return { valence: a.valence + b.valence, arousal: a.arousal + b.arousal };
+}
+function subtract(a: Emotion, b: Emotion): Emotion {
+  return { valence: a.valence - b.valence, arousal: a.arousal - b.arousal };
+}

@@ -1,0 +1,8 @@
+export type {
+  EmotionEvaluator,
+  EvaluateOptions,
+  Evaluation,
+  EvaluationFailureKind,
+  FailedEvaluation,
+  ScoredEvaluation,
+} from './evaluator.js';

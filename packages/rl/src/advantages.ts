@@ -1,0 +1,63 @@
+import { InvalidArgumentError } from '@emofeedback/core';
+
+export interface GroupAdvantageOptions {
+  /** Added to the group's standard deviation, default 1e-4. */
+  readonly epsilon?: number;
+  /** Advantages are clipped to ±clip, default 5. */
+  readonly clip?: number;
+  /** A group whose reward spread (max − min) is at most this is dropped, default 1e-6. */
+  readonly minSpread?: number;
+}
+
+export interface GroupAdvantages {
+  /** One advantage per sample, in input order; 0 for samples of dropped groups or invalid rewards. */
+  readonly advantages: number[][];
+  /** Per group: false when dropped (zero spread, or fewer than 2 valid rewards). */
+  readonly kept: boolean[];
+  /** Number of groups dropped for having no spread. */
+  readonly zeroSpreadGroups: number;
+  /** Number of samples whose reward was not finite (failed evaluations); they get advantage 0. */
+  readonly invalidSamples: number;
+}
+
+/**
+ * GRPO advantages: each group's rewards normalised by the group's mean and standard deviation
+ * (+ ε), clipped to ±clip. A group whose rewards do not spread carries no signal: it is dropped
+ * and counted. Non-finite rewards (failed evaluations) are left out of the statistics and get 0.
+ */
+export function groupAdvantages(
+  rewards: readonly (readonly number[])[],
+  options: GroupAdvantageOptions = {},
+): GroupAdvantages {
+  const eps = options.epsilon ?? 1e-4;
+  const clip = options.clip ?? 5;
+  const minSpread = options.minSpread ?? 1e-6;
+  if (!(clip > 0)) throw new InvalidArgumentError('clip', `expected a positive number, got ${clip}.`);
+  if (rewards.length === 0) throw new InvalidArgumentError('rewards', 'no groups.');
+  let zeroSpreadGroups = 0;
+  let invalidSamples = 0;
+  const kept: boolean[] = [];
+  const advantages = rewards.map((group, g) => {
+    if (group.length === 0) throw new InvalidArgumentError(`rewards[${g}]`, 'an empty group.');
+    const valid = group.filter((r) => Number.isFinite(r));
+    invalidSamples += group.length - valid.length;
+    const zeros = group.map(() => 0);
+    if (valid.length < 2) {
+      kept.push(false);
+      return zeros;
+    }
+    const spread = Math.max(...valid) - Math.min(...valid);
+    if (spread <= minSpread) {
+      zeroSpreadGroups++;
+      kept.push(false);
+      return zeros;
+    }
+    const mean = valid.reduce((s, r) => s + r, 0) / valid.length;
+    const std = Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / valid.length);
+    kept.push(true);
+    return group.map((r) =>
+      Number.isFinite(r) ? Math.max(-clip, Math.min(clip, (r - mean) / (std + eps))) : 0,
+    );
+  });
+  return { advantages, kept, zeroSpreadGroups, invalidSamples };
+}

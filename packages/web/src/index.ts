@@ -1,0 +1,3 @@
+export { readyBrowser } from './backends.js';
+export { type AnyCanvas, drawImage, readCanvas } from './canvas.js';
+export { fetchBytes, IndexedDbCheckpointStore } from './indexeddb-store.js';
