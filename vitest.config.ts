@@ -8,6 +8,9 @@ export default defineConfig({
   resolve: {
     alias: {
       '@emofeedback/core': pkg('core'),
+      '@emofeedback/reward/testing': fileURLToPath(
+        new URL('./packages/reward/src/testing/index.ts', import.meta.url),
+      ),
       '@emofeedback/reward': pkg('reward'),
       '@emofeedback/feedback': pkg('feedback'),
       '@emofeedback/rl': pkg('rl'),

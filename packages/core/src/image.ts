@@ -129,3 +129,42 @@ export function imageToRgba(image: RgbImage): Uint8ClampedArray {
   }
   return out;
 }
+
+/**
+ * Tiles images (all the same size) into one image, row by row, each scaled up by an integer
+ * factor with nearest-neighbour pixels and separated by `padding` white pixels.
+ */
+export function imageGrid(
+  images: readonly RgbImage[],
+  options: { columns: number; scale?: number; padding?: number },
+): RgbImage {
+  validateImageBatch(images);
+  const scale = options.scale ?? 1;
+  const pad = options.padding ?? 2;
+  const columns = options.columns;
+  if (!Number.isInteger(columns) || columns < 1)
+    throw new InvalidImageError('grid', `columns must be a positive integer, got ${columns}.`);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new InvalidImageError('grid', `scale must be a positive integer, got ${scale}.`);
+  const { width, height } = images[0] as RgbImage;
+  const rows = Math.ceil(images.length / columns);
+  const cw = width * scale;
+  const ch = height * scale;
+  const W = columns * cw + (columns + 1) * pad;
+  const H = rows * ch + (rows + 1) * pad;
+  const data = new Float32Array(W * H * 3).fill(1);
+  images.forEach((img, k) => {
+    const ox = pad + (k % columns) * (cw + pad);
+    const oy = pad + Math.floor(k / columns) * (ch + pad);
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) {
+        const s = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
+        const d = ((oy + y) * W + ox + x) * 3;
+        data[d] = img.data[s] as number;
+        data[d + 1] = img.data[s + 1] as number;
+        data[d + 2] = img.data[s + 2] as number;
+      }
+    }
+  });
+  return { width: W, height: H, data };
+}

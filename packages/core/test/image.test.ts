@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   InvalidImageError,
+  imageGrid,
   imagesToTensor,
   imageToRgba,
   type RgbImage,
@@ -48,5 +49,22 @@ describe('images', () => {
     const inf = tf.fill([1, 2, 2, 3], Number.POSITIVE_INFINITY) as tf.Tensor4D;
     expect(() => validateImageBatch(inf)).toThrow(/non-finite/);
     inf.dispose();
+  });
+
+  it('tiles images into a grid with scaling and padding', () => {
+    const grid = imageGrid([img(2, 2, 0), img(2, 2, 0.5), img(2, 2, 1)], {
+      columns: 2,
+      scale: 2,
+      padding: 1,
+    });
+    expect(grid.width).toBe(2 * 4 + 3);
+    expect(grid.height).toBe(2 * 4 + 3);
+    const at = (x: number, y: number) => grid.data[(y * grid.width + x) * 3];
+    expect(at(0, 0)).toBe(1); // padding is white
+    expect(at(1, 1)).toBe(0); // first image
+    expect(at(6, 4)).toBe(0.5); // second image, scaled ×2
+    expect(at(1, 6)).toBe(1); // third image
+    expect(at(6, 6)).toBe(1); // empty cell stays white
+    expect(() => imageGrid([img(2, 2)], { columns: 0 })).toThrow(/columns/);
   });
 });

@@ -23,12 +23,20 @@ export interface Critique {
   readonly refinedPrompt: string;
   /** The critic judges the target met; the loop stops. */
   readonly done?: boolean;
+  /**
+   * The emotion to condition the generator on next round, when the critic steers it (e.g.
+   * asking for valence 3 when images made for 2 read 1.2). Default: keep the current one.
+   * Candidates are always scored against the user's target.
+   */
+  readonly conditioning?: Emotion;
 }
 
 /** A finished round, as the critic sees it in the history. */
 export interface RoundSummary {
   readonly round: number;
   readonly prompt: string;
+  /** The emotion the round's images were conditioned on. */
+  readonly conditioning: Emotion;
   /** Mean reading over the round's scored images. */
   readonly meanEmotion: Emotion | null;
   readonly bestDistance: number;
@@ -42,6 +50,8 @@ export interface CritiqueInput {
   readonly userPrompt: string;
   /** The prompt the round was generated from. */
   readonly currentPrompt: string;
+  /** The emotion the round's images were conditioned on (the target, unless a critic steered it). */
+  readonly currentConditioning?: Emotion;
   readonly round: number;
   readonly candidates: readonly Candidate[];
   readonly history: readonly RoundSummary[];

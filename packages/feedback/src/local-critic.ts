@@ -21,6 +21,12 @@ export interface LocalPromptCriticOptions {
   readonly maxDescriptors?: number;
   /** Report `done` once the round's best image is this close to the target (default 0.3). */
   readonly doneDistance?: number;
+  /**
+   * How strongly the critic steers the emotion the generator is conditioned on: next
+   * conditioning = current + gain · (target − expected reading). 0 turns steering off (for
+   * generators whose emotion input is only text); default 1.
+   */
+  readonly steeringGain?: number;
 }
 
 const fmt = (x: number) => (x >= 0 ? `+${x.toFixed(2)}` : x.toFixed(2));
@@ -40,6 +46,7 @@ export class LocalPromptCritic implements PromptCritic {
   private readonly lexicon: readonly DescriptorEffect[];
   private readonly maxDescriptors: number;
   private readonly doneDistance: number;
+  private readonly steeringGain: number;
 
   constructor(options: LocalPromptCriticOptions) {
     if (!options.lexicon?.length)
@@ -55,6 +62,13 @@ export class LocalPromptCritic implements PromptCritic {
     this.lexicon = options.lexicon;
     this.maxDescriptors = options.maxDescriptors ?? 3;
     this.doneDistance = options.doneDistance ?? 0.3;
+    this.steeringGain = options.steeringGain ?? 1;
+    if (!(this.steeringGain >= 0 && this.steeringGain <= 3)) {
+      throw new InvalidArgumentError(
+        'steeringGain',
+        `expected a number in [0, 3], got ${this.steeringGain}.`,
+      );
+    }
   }
 
   async critique(input: CritiqueInput): Promise<Critique> {
@@ -73,14 +87,9 @@ export class LocalPromptCritic implements PromptCritic {
     }
     const observed = mean(scored.map((c) => c.evaluation as unknown as Emotion));
 
-    // Where the bare user prompt lands: every round's observation minus its descriptors' effects.
-    const estimates: Emotion[] = [];
-    for (const h of [...input.history.filter((h) => h.round !== input.round)]) {
-      if (h.meanEmotion)
-        estimates.push(subtract(h.meanEmotion, this.effectOf(this.descriptorsIn(h.prompt, userPrompt))));
-    }
-    estimates.push(subtract(observed, this.effectOf(this.descriptorsIn(input.currentPrompt, userPrompt))));
-    const base = mean(estimates);
+    // Where the bare user prompt lands under the current conditioning: this round's observation
+    // minus the effects of the descriptors in use.
+    const base = subtract(observed, this.effectOf(this.descriptorsIn(input.currentPrompt, userPrompt)));
 
     const tried = new Set(
       [...input.history.map((h) => h.prompt), input.currentPrompt].map((p) =>
@@ -89,6 +98,13 @@ export class LocalPromptCritic implements PromptCritic {
     );
     const choice = this.bestSet(base, target, tried);
     const predicted = add(base, this.effectOf(choice));
+    // What descriptors cannot close, steering the generator's emotion input tries to.
+    const clamp = (x: number) => Math.max(-3, Math.min(3, x));
+    const current = input.currentConditioning ?? target;
+    const conditioning: Emotion = {
+      valence: clamp(current.valence + this.steeringGain * (target.valence - predicted.valence)),
+      arousal: clamp(current.arousal + this.steeringGain * (target.arousal - predicted.arousal)),
+    };
     const refinedPrompt = choice.length
       ? `${userPrompt}, ${choice.map((d) => d.phrase).join(', ')}`
       : userPrompt;
@@ -116,10 +132,16 @@ export class LocalPromptCritic implements PromptCritic {
     suggestions.push(
       `expected reading after the rewrite: valence ${predicted.valence.toFixed(2)}, arousal ${predicted.arousal.toFixed(2)}`,
     );
+    if (this.steeringGain > 0) {
+      suggestions.push(
+        `condition the generator on valence ${conditioning.valence.toFixed(2)}, arousal ${conditioning.arousal.toFixed(2)} to compensate`,
+      );
+    }
     return {
       analysis,
       suggestions,
       refinedPrompt,
+      ...(this.steeringGain > 0 ? { conditioning } : {}),
       done: roundBest !== null && roundBest.distance <= this.doneDistance,
     };
   }

@@ -53,6 +53,8 @@ export interface FeedbackLoopOptions {
 export interface RoundRecord {
   readonly round: number;
   readonly prompt: string;
+  /** The emotion the round's images were conditioned on. */
+  readonly conditioning: Emotion;
   readonly seeds: readonly number[];
   readonly candidates: readonly Candidate[];
   /** The round's best candidate (lowest distance), or null when every evaluation failed. */
@@ -166,6 +168,7 @@ export async function runFeedbackLoop(options: FeedbackLoopOptions): Promise<Fee
   const records: RoundRecord[] = [];
   const history: RoundSummary[] = [];
   let prompt = userPrompt;
+  let conditioning: Emotion = target;
   let best: Candidate | null = null;
   let stale = 0;
   let failed = 0;
@@ -190,7 +193,11 @@ export async function runFeedbackLoop(options: FeedbackLoopOptions): Promise<Fee
     const t0 = Date.now();
     calls.generate++;
     const images = await options.generator.generate(
-      { prompts: roundSeeds.map(() => prompt), emotions: roundSeeds.map(() => target), seeds: roundSeeds },
+      {
+        prompts: roundSeeds.map(() => prompt),
+        emotions: roundSeeds.map(() => conditioning),
+        seeds: roundSeeds,
+      },
       { steps: options.steps, guidanceScale: options.guidanceScale, signal: options.signal },
     );
     const t1 = Date.now();
@@ -227,12 +234,14 @@ export async function runFeedbackLoop(options: FeedbackLoopOptions): Promise<Fee
     const summary: RoundSummary = {
       round,
       prompt,
+      conditioning,
       meanEmotion: meanEmotion(candidates),
       bestDistance: roundBest?.distance ?? Number.POSITIVE_INFINITY,
     };
     const record = {
       round,
       prompt,
+      conditioning,
       seeds: roundSeeds,
       candidates,
       best: roundBest,
@@ -258,7 +267,15 @@ export async function runFeedbackLoop(options: FeedbackLoopOptions): Promise<Fee
     const t3 = Date.now();
     try {
       const critique = await options.critic.critique(
-        { target, userPrompt, currentPrompt: prompt, round, candidates, history },
+        {
+          target,
+          userPrompt,
+          currentPrompt: prompt,
+          currentConditioning: conditioning,
+          round,
+          candidates,
+          history,
+        },
         { signal: options.signal },
       );
       const critiqueMs = Date.now() - t3;
@@ -270,6 +287,7 @@ export async function runFeedbackLoop(options: FeedbackLoopOptions): Promise<Fee
         break;
       }
       if (critique.refinedPrompt.trim()) prompt = critique.refinedPrompt.trim();
+      if (critique.conditioning) conditioning = emotion(critique.conditioning, 'critique.conditioning');
     } catch (error) {
       const message = (error as Error).message;
       records.push({

@@ -210,4 +210,44 @@ describe('LocalPromptCritic', () => {
       () => new LocalPromptCritic({ lexicon: [{ phrase: 'x', valence: Number.NaN, arousal: 0 }] }),
     ).toThrow(/finite/);
   });
+
+  it('steers the emotion the generator is conditioned on when readings fall short', async () => {
+    // A generator whose images read at half the emotion it is conditioned on.
+    const damped = {
+      id: 'damped',
+      async generate(request: {
+        emotions: readonly { valence: number; arousal: number }[];
+        seeds: readonly number[];
+      }) {
+        return request.emotions.map((e, i) => {
+          const data = new Float32Array(4 * 4 * 3);
+          const jitter = ((request.seeds[i] as number) % 7) * 0.01;
+          for (let k = 0; k < 16; k++) {
+            data[k * 3] = (0.5 * e.valence + jitter + 6) / 12;
+            data[k * 3 + 1] = (0.5 * e.arousal + 6) / 12;
+          }
+          return { width: 4, height: 4, data };
+        });
+      },
+    };
+    const target = { valence: 1.2, arousal: -1.2 };
+    const steered = await runFeedbackLoop({
+      ...base,
+      target,
+      generator: damped,
+      critic: new LocalPromptCritic({ lexicon: TOY_LEXICON.slice(0, 1), doneDistance: 0 }),
+    });
+    const fixed = await runFeedbackLoop({
+      ...base,
+      target,
+      generator: damped,
+      critic: new LocalPromptCritic({ lexicon: TOY_LEXICON.slice(0, 1), doneDistance: 0, steeringGain: 0 }),
+    });
+    expect(steered.rounds[1]!.conditioning.valence).toBeGreaterThan(target.valence);
+    expect(steered.rounds[1]!.conditioning.arousal).toBeLessThan(target.arousal);
+    expect(fixed.rounds[1]!.conditioning).toEqual(target);
+    expect(steered.best!.distance).toBeLessThan(0.2);
+    expect(steered.best!.distance).toBeLessThan(fixed.best!.distance);
+    expect(() => new LocalPromptCritic({ lexicon: TOY_LEXICON, steeringGain: -1 })).toThrow(/steeringGain/);
+  });
 });

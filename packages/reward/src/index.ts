@@ -1,3 +1,13 @@
+export {
+  type AxisCorrection,
+  type CalibrateOptions,
+  type CalibrationReport,
+  calibrate,
+  fitLinearCorrection,
+  type LinearCorrection,
+  type RatedImageInput,
+  withLinearCorrection,
+} from './calibration.js';
 export type {
   EmotionEvaluator,
   EvaluateOptions,
@@ -6,3 +16,53 @@ export type {
   FailedEvaluation,
   ScoredEvaluation,
 } from './evaluator.js';
+export {
+  acquireBackbone,
+  BACKBONES,
+  type Backbone,
+  type BackboneLease,
+  type BackboneName,
+} from './local/backbone.js';
+export {
+  createLocalEvaluatorFromHead,
+  type LocalEvaluator,
+  type LocalEvaluatorOptions,
+  type LocalScoreOptions,
+  type LocalScores,
+} from './local/evaluator.js';
+export { createLocalEvaluator, createLocalJudge } from './local/factories.js';
+export {
+  decodeHead,
+  encodeFloat32Base64,
+  type FeatureTransform,
+  type LocalHead,
+  type SerializedHead,
+} from './local/head.js';
+export { IMAGE_STAT_NAMES, imageStatistics, STATS_SIZE } from './local/image-stats.js';
+export * from './lvlm/index.js';
+export { type AxisMetrics, axisMetrics, ccc, mae, pearson, rmse } from './metrics.js';
+export * from './remote/index.js';
+export {
+  type ComponentResult,
+  type CompositeReward,
+  type CompositeRewardOptions,
+  type CompositeRewardResult,
+  createCompositeReward,
+  emotionComponent,
+  qualityComponent,
+  type RewardComponent,
+  type RewardContext,
+  type RewardNormalization,
+} from './rewards/composite.js';
+export {
+  type EmotionRewardKind,
+  type EmotionRewardOptions,
+  emotionReward,
+  type RewardValues,
+} from './rewards/emotion.js';
+export {
+  type QualityRewardOptions,
+  type QualityValues,
+  qualityFromScores,
+  qualityReward,
+} from './rewards/quality.js';

@@ -7,4 +7,26 @@ export {
   MemoryCheckpointStore,
 } from './checkpoint-store.js';
 export { ExponentialMovingAverage } from './ema.js';
+export {
+  DEFAULT_GRPO,
+  type GrpoConfig,
+  type GrpoIterationMetrics,
+  grpoConfig,
+  grpoIteration,
+  storedLogProbs,
+  type TrainingTarget,
+} from './grpo.js';
 export { type PpoClipTerms, ppoClipLoss } from './ppo.js';
+export { DEFAULT_HELD_OUT_PROMPTS, DEFAULT_TRAINING_PROMPTS, gridTargets } from './prompts.js';
+export {
+  defaultReward,
+  fromCompositeReward,
+  type RewardBatch,
+  type RewardFunction,
+} from './reward-function.js';
+export {
+  EmoFeedbackTrainer,
+  type EmoFeedbackTrainerOptions,
+  type JudgedErrors,
+  type TrainerEvent,
+} from './trainer.js';

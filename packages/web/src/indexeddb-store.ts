@@ -43,16 +43,22 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
     return (await this.open()).transaction(STORE, mode).objectStore(STORE);
   }
 
+  /** Names of the stored checkpoints. */
   async list(): Promise<string[]> {
     return (await request((await this.tx('readonly')).getAllKeys())).map(String);
   }
 
+  /** Writes every file of a checkpoint in one transaction (replacing a checkpoint of that name). */
   async write(name: string, files: Readonly<Record<string, Uint8Array>>): Promise<void> {
     const copy: Record<string, Uint8Array> = {};
     for (const [k, v] of Object.entries(files)) copy[k] = v.slice();
     await request((await this.tx('readwrite')).put(copy, name));
   }
 
+  /**
+   * Reads one file of a checkpoint.
+   * @throws CheckpointError when the checkpoint or the file does not exist.
+   */
   async read(name: string, file: string): Promise<Uint8Array> {
     const record = (await request((await this.tx('readonly')).get(name))) as
       | Record<string, Uint8Array>
@@ -65,6 +71,7 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
     return new Uint8Array(data);
   }
 
+  /** Deletes a checkpoint; a missing one is not an error. */
   async remove(name: string): Promise<void> {
     await request((await this.tx('readwrite')).delete(name));
   }
@@ -74,11 +81,4 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
     if (this.db) (await this.db).close();
     this.db = null;
   }
-}
-
-/** Fetches a file over HTTP(S) as bytes (checkpoints served next to an app). */
-export async function fetchBytes(url: string | URL, init?: RequestInit): Promise<Uint8Array> {
-  const response = await fetch(url, init);
-  if (!response.ok) throw new CheckpointError(`Cannot fetch ${String(url)}: HTTP ${response.status}.`);
-  return new Uint8Array(await response.arrayBuffer());
 }

@@ -1,0 +1,285 @@
+import {
+  type Emotion,
+  InvalidArgumentError,
+  type SeededRandom,
+  type TrainableGenerator,
+  type Trajectory,
+  tf,
+} from '@emofeedback/core';
+import { groupAdvantages } from './advantages.js';
+import { ppoClipLoss } from './ppo.js';
+import type { RewardFunction } from './reward-function.js';
+
+/** GRPO hyper-parameters (defaults follow Flow-GRPO, scaled to small models). */
+export interface GrpoConfig {
+  /** Distinct (prompt, target) groups per iteration. */
+  readonly groupsPerIteration: number;
+  /** Samples per group (G). */
+  readonly groupSize: number;
+  /** SDE sampling steps. */
+  readonly steps: number;
+  /** SDE noise level a (σ_t = a·sqrt(t/(1−t))). */
+  readonly noiseLevel: number;
+  /** Classifier-free guidance during sampling (1 = none). */
+  readonly guidanceScale: number;
+  /** Which transitions train: `[from, to)` step indices (Flow-GRPO trains a window of early steps). */
+  readonly trainWindow: readonly [number, number];
+  /** How many steps of the window train per iteration, drawn at random (all when ≥ window size). */
+  readonly stepsPerIteration: number;
+  /** PPO clip range ε. */
+  readonly clipRange: number;
+  /** KL weight β (KL to the adapters-off reference). */
+  readonly klWeight: number;
+  /** Advantage clip (±). */
+  readonly advantageClip: number;
+  /** Samples per gradient computation (accumulated over the iteration). */
+  readonly microBatch: number;
+  /** Adam learning rate. */
+  readonly learningRate: number;
+  /** Global gradient-norm clip (0: none). */
+  readonly maxGradNorm: number;
+  /** PPO epochs over the same samples. */
+  readonly innerEpochs: number;
+}
+
+export const DEFAULT_GRPO: GrpoConfig = {
+  groupsPerIteration: 4,
+  groupSize: 8,
+  steps: 10,
+  noiseLevel: 0.7,
+  guidanceScale: 1,
+  trainWindow: [0, 6],
+  stepsPerIteration: 3,
+  clipRange: 0.2,
+  klWeight: 0.01,
+  advantageClip: 5,
+  microBatch: 16,
+  learningRate: 3e-3,
+  maxGradNorm: 1,
+  innerEpochs: 1,
+};
+
+/** Checks a (partial) config and fills in defaults. */
+export function grpoConfig(overrides: Partial<GrpoConfig> = {}): GrpoConfig {
+  const c = { ...DEFAULT_GRPO, ...overrides };
+  const posInt = (name: keyof GrpoConfig) => {
+    const v = c[name] as number;
+    if (!Number.isInteger(v) || v < 1)
+      throw new InvalidArgumentError(`grpo.${name}`, `expected a positive integer, got ${v}.`);
+  };
+  for (const k of ['groupsPerIteration', 'steps', 'stepsPerIteration', 'microBatch', 'innerEpochs'] as const)
+    posInt(k);
+  if (!Number.isInteger(c.groupSize) || c.groupSize < 2) {
+    throw new InvalidArgumentError('grpo.groupSize', `a group needs at least 2 samples, got ${c.groupSize}.`);
+  }
+  const [from, to] = c.trainWindow;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to > from && to <= c.steps)) {
+    throw new InvalidArgumentError(
+      'grpo.trainWindow',
+      `expected 0 ≤ from < to ≤ steps (${c.steps}), got [${from}, ${to}).`,
+    );
+  }
+  if (!(c.noiseLevel > 0))
+    throw new InvalidArgumentError('grpo.noiseLevel', `must be > 0 for log-probs, got ${c.noiseLevel}.`);
+  for (const k of ['clipRange', 'learningRate'] as const) {
+    if (!(c[k] > 0)) throw new InvalidArgumentError(`grpo.${k}`, `must be > 0, got ${c[k]}.`);
+  }
+  for (const k of ['klWeight', 'maxGradNorm'] as const) {
+    if (!(c[k] >= 0)) throw new InvalidArgumentError(`grpo.${k}`, `must be ≥ 0, got ${c[k]}.`);
+  }
+  return c;
+}
+
+/** One (prompt, target emotion) pair GRPO trains on. */
+export interface TrainingTarget {
+  readonly prompt: string;
+  readonly emotion: Emotion;
+}
+
+/** What one GRPO iteration measured. */
+export interface GrpoIterationMetrics {
+  readonly rewardMean: number;
+  readonly rewardStd: number;
+  /** Mean of each reward component. */
+  readonly components: Readonly<Record<string, number>>;
+  readonly loss: number;
+  readonly policyLoss: number;
+  readonly klLoss: number;
+  readonly approxKl: number;
+  readonly clipFraction: number;
+  /** Ratio exp(log π − log π_old) averaged over the first micro-batch of the first epoch (1 on-policy). */
+  readonly firstRatio: number;
+  readonly gradNorm: number;
+  readonly zeroSpreadGroups: number;
+  readonly zeroSpreadFraction: number;
+  readonly invalidSamples: number;
+  readonly timings: { readonly sampleMs: number; readonly rewardMs: number; readonly updateMs: number };
+}
+
+/**
+ * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
+ * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
+ * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
+ * gradients accumulated over micro-batches and one Adam step.
+ */
+export async function grpoIteration(args: {
+  readonly generator: TrainableGenerator;
+  readonly reward: RewardFunction;
+  readonly optimizer: tf.Optimizer;
+  readonly targets: readonly TrainingTarget[];
+  readonly config: GrpoConfig;
+  readonly rng: SeededRandom;
+  readonly signal?: AbortSignal;
+}): Promise<GrpoIterationMetrics> {
+  const { generator, reward, optimizer, config, rng } = args;
+  const groups = Array.from({ length: config.groupsPerIteration }, () => rng.choice(args.targets));
+  const prompts = groups.flatMap((g) => Array.from({ length: config.groupSize }, () => g.prompt));
+  const emotions = groups.flatMap((g) => Array.from({ length: config.groupSize }, () => g.emotion));
+  const seeds = prompts.map(() => rng.nextUint32() >>> 1);
+  const window = Array.from(
+    { length: config.trainWindow[1] - config.trainWindow[0] },
+    (_, i) => config.trainWindow[0] + i,
+  );
+  const trainSteps = rng
+    .shuffle(window)
+    .slice(0, Math.min(config.stepsPerIteration, window.length))
+    .sort((a, b) => a - b);
+
+  const t0 = Date.now();
+  const trajectory = await generator.sampleTrajectories(
+    { prompts, emotions, seeds },
+    {
+      steps: config.steps,
+      noiseLevel: config.noiseLevel,
+      guidanceScale: config.guidanceScale,
+      signal: args.signal,
+    },
+  );
+  const t1 = Date.now();
+  const scored = await reward.score(trajectory.images, emotions, prompts);
+  const t2 = Date.now();
+
+  const grouped = groups.map((_, g) =>
+    scored.rewards.slice(g * config.groupSize, (g + 1) * config.groupSize),
+  );
+  const adv = groupAdvantages(grouped, { clip: config.advantageClip });
+  const advantages = adv.advantages.flat();
+  const keptSamples = advantages.map((_, i) => i).filter((i) => adv.kept[Math.floor(i / config.groupSize)]);
+
+  let lossSum = 0;
+  let policySum = 0;
+  let klSum = 0;
+  let approxKlSum = 0;
+  let clipSum = 0;
+  let terms = 0;
+  let firstRatio = Number.NaN;
+  let gradNorm = 0;
+  const variables = generator.trainableVariables();
+
+  for (let epoch = 0; epoch < config.innerEpochs && keptSamples.length > 0; epoch++) {
+    const order = epoch === 0 ? keptSamples : rng.shuffle(keptSamples);
+    const microBatches: number[][] = [];
+    for (let i = 0; i < order.length; i += config.microBatch)
+      microBatches.push(order.slice(i, i + config.microBatch));
+    const accumulated: tf.Tensor[] = variables.map((v) => tf.zerosLike(v));
+    const weight = 1 / (microBatches.length * trainSteps.length);
+    for (const samples of microBatches) {
+      for (const step of trainSteps) {
+        const oldLogProb = samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number);
+        // The reference means are constants of the loss: computed with adapters off, outside the tape.
+        const refMeans =
+          config.klWeight > 0
+            ? generator.withAdaptersDisabled(() => {
+                const r = generator.scoreTrajectory(trajectory, { steps: [step], samples });
+                r.logProbs.dispose();
+                return r.means;
+              })
+            : null;
+        const { value, grads } = tf.variableGrads(() => {
+          const cur = generator.scoreTrajectory(trajectory, { steps: [step], samples });
+          const logProb = tf.reshape(cur.logProbs, [samples.length]);
+          const terms_ = ppoClipLoss(
+            logProb,
+            tf.tensor1d(oldLogProb),
+            tf.tensor1d(samples.map((s) => advantages[s] as number)),
+            config.clipRange,
+          );
+          let loss: tf.Scalar = terms_.loss;
+          if (refMeans) {
+            const std = cur.stds[0] as number;
+            // Flow-GRPO's KL between the two Gaussian transitions: ‖μθ − μref‖² / (2σ²), per-pixel mean.
+            const kl = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
+            klSum += kl.dataSync()[0] as number;
+            loss = tf.add(loss, tf.mul(kl, config.klWeight)) as tf.Scalar;
+          }
+          policySum += terms_.loss.dataSync()[0] as number;
+          approxKlSum += terms_.approxKl.dataSync()[0] as number;
+          clipSum += terms_.clipFraction.dataSync()[0] as number;
+          if (Number.isNaN(firstRatio)) {
+            firstRatio = tf.tidy(
+              () => tf.mean(tf.exp(tf.sub(logProb, tf.tensor1d(oldLogProb)))).dataSync()[0] as number,
+            );
+          }
+          return loss;
+        }, variables);
+        refMeans?.dispose();
+        lossSum += value.dataSync()[0] as number;
+        terms++;
+        value.dispose();
+        variables.forEach((v, i) => {
+          const g = grads[v.name];
+          if (!g) return;
+          const next = tf.tidy(() => tf.add(accumulated[i] as tf.Tensor, tf.mul(g, weight)));
+          (accumulated[i] as tf.Tensor).dispose();
+          accumulated[i] = next;
+        });
+        tf.dispose(grads);
+      }
+    }
+    // Clip the accumulated gradient's global norm, then one Adam step.
+    gradNorm = tf.tidy(() =>
+      Math.sqrt(accumulated.reduce((s, g) => s + (tf.sum(tf.square(g)).dataSync()[0] as number), 0)),
+    );
+    const scale = config.maxGradNorm > 0 && gradNorm > config.maxGradNorm ? config.maxGradNorm / gradNorm : 1;
+    const named: tf.NamedTensorMap = {};
+    variables.forEach((v, i) => {
+      named[v.name] =
+        scale === 1 ? (accumulated[i] as tf.Tensor) : tf.mul(accumulated[i] as tf.Tensor, scale);
+    });
+    optimizer.applyGradients(named);
+    tf.dispose(Object.values(named));
+    if (scale !== 1) tf.dispose(accumulated);
+  }
+  const t3 = Date.now();
+
+  const valid = scored.rewards.filter((r) => Number.isFinite(r));
+  const mean = valid.reduce((s, r) => s + r, 0) / Math.max(1, valid.length);
+  const std = Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(1, valid.length));
+  const components: Record<string, number> = {};
+  for (const [name, values] of Object.entries(scored.components)) {
+    const ok = values.filter((v) => Number.isFinite(v));
+    components[name] = ok.reduce((s, v) => s + v, 0) / Math.max(1, ok.length);
+  }
+  const n = Math.max(1, terms);
+  return {
+    rewardMean: mean,
+    rewardStd: std,
+    components,
+    loss: lossSum / n,
+    policyLoss: policySum / n,
+    klLoss: klSum / n,
+    approxKl: approxKlSum / n,
+    clipFraction: clipSum / n,
+    firstRatio,
+    gradNorm,
+    zeroSpreadGroups: adv.zeroSpreadGroups,
+    zeroSpreadFraction: adv.zeroSpreadGroups / groups.length,
+    invalidSamples: adv.invalidSamples,
+    timings: { sampleMs: t1 - t0, rewardMs: t2 - t1, updateMs: t3 - t2 },
+  };
+}
+
+/** Re-exported for tests: a trajectory's stored log-probs of some samples at one step. */
+export function storedLogProbs(trajectory: Trajectory, step: number, samples: readonly number[]): number[] {
+  return samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number);
+}

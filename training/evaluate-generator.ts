@@ -1,0 +1,302 @@
+/**
+ * Measures the EmoFlow generator's emotion and text control before any RL, and writes the
+ * results into `docs/generator.md` (between the `eval:start` / `eval:end` markers) and
+ * `runs/generator-eval/results.json`.
+ *
+ * Emotion control: every prompt × every point of the 5×5 grid {-3, -1.5, 0, 1.5, 3}², one
+ * image each; the independent JUDGE (`createLocalJudge`, not the reward model) reads valence and
+ * arousal; reported: Spearman ρ between target and reading per axis with its two-sided p, and
+ * V-Error / A-Error (mean absolute error on [-3, 3]).
+ * Text control: the content classifier's recognition of each image's subject vs chance.
+ *
+ * Run from `training/`: `npx tsx evaluate-generator.ts [--checkpoint <folder>] [--guidance 1,2]`.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createContentClassifier,
+  createEmbeddedGenerator,
+  type EmoFlowGenerator,
+  type Emotion,
+  emotionGrid,
+  loadGenerator,
+  type RgbImage,
+  ready,
+  renderScene,
+  SCENE_SETTINGS,
+  SCENE_SUBJECTS,
+  type SceneSubject,
+  SeededRandom,
+  sampleSceneForEmotion,
+} from '@emofeedback/core';
+import { createLocalEvaluator, createLocalJudge, type EmotionEvaluator } from '@emofeedback/reward';
+import { folderCheckpointReader } from '../packages/node/src/files/checkpoint-folder.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
+}
+
+const STEPS = Number(arg('steps', '10'));
+const GUIDANCE = arg('guidance', '1,2').split(',').map(Number);
+const N_PROMPTS = Number(arg('prompts', '26'));
+const SEED = Number(arg('seed', '7'));
+const REF_PER_TARGET = Number(arg('reference-per-target', '8'));
+
+/** Content-only prompts: each subject in a few settings (the mood must come from the emotion input). */
+function evaluationPrompts(n: number): { prompt: string; subject: SceneSubject }[] {
+  const rng = new SeededRandom(SEED);
+  const out: { prompt: string; subject: SceneSubject }[] = [];
+  for (let i = 0; i < n; i++) {
+    const subject = SCENE_SUBJECTS[i % SCENE_SUBJECTS.length] as SceneSubject;
+    const setting = rng.choice(SCENE_SETTINGS);
+    const prep =
+      setting === 'sea' || setting === 'beach' ? 'on the' : setting === 'mountains' ? 'in the' : 'in a';
+    out.push({ prompt: `a ${subject} ${prep} ${setting}`, subject });
+  }
+  return out;
+}
+
+/** Average ranks (ties share their mean rank). */
+function ranks(xs: readonly number[]): number[] {
+  const idx = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(xs.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
+    for (let k = i; k <= j; k++) r[idx[k]![1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, x) => s + x, 0) / n;
+  const mb = b.reduce((s, x) => s + x, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i]! - ma) * (b[i]! - mb);
+    saa += (a[i]! - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb || 1);
+}
+
+/** erfc by Numerical Recipes' Chebyshev approximation (|error| < 1.2e-7). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+/** Spearman ρ with a two-sided p from the t approximation (n ≥ 100 here, so the normal tail is used). */
+function spearman(a: readonly number[], b: readonly number[]): { rho: number; p: number } {
+  const rho = pearson(ranks(a), ranks(b));
+  const n = a.length;
+  const t = rho * Math.sqrt((n - 2) / Math.max(1e-12, 1 - rho * rho));
+  return { rho, p: erfc(Math.abs(t) / Math.SQRT2) };
+}
+
+interface Result {
+  guidance: number;
+  images: number;
+  judge: string;
+  valence: { rho: number; p: number; mae: number; meanByTarget: number[] };
+  arousal: { rho: number; p: number; mae: number; meanByTarget: number[] };
+  reward?: { valenceRho: number; arousalRho: number };
+  failures: number;
+  content?: { accuracy: number; chance: number; classifier: string };
+  seconds: number;
+}
+
+async function score(evaluator: EmotionEvaluator, images: RgbImage[]): Promise<(Emotion | null)[]> {
+  const out: (Emotion | null)[] = [];
+  for (let i = 0; i < images.length; i += 50) {
+    const part = await evaluator.evaluate(images.slice(i, i + 50));
+    for (const e of part) out.push(e.ok ? { valence: e.valence, arousal: e.arousal } : null);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  await ready({ device: 'wasm' });
+  const ckpt = process.argv.indexOf('--checkpoint');
+  const generator: EmoFlowGenerator =
+    ckpt >= 0
+      ? await loadGenerator(folderCheckpointReader(resolve(process.argv[ckpt + 1] as string)))
+      : await createEmbeddedGenerator();
+  console.log(`generator ${generator.id}: ${generator.model.parameterCount} parameters`);
+  const judge = await createLocalJudge();
+  let reward: EmotionEvaluator | null = null;
+  try {
+    reward = await createLocalEvaluator();
+  } catch (error) {
+    console.log(`reward evaluator unavailable: ${(error as Error).message}`);
+  }
+  const classifier = createContentClassifier();
+  const grid = emotionGrid();
+  const prompts = evaluationPrompts(N_PROMPTS);
+  const levels = [-3, -1.5, 0, 1.5, 3];
+  // Reference: the training distribution itself. Scenes drawn for each grid target, rendered at
+  // the generator's size, read by the same judge: how far the judge agrees with the scene labels.
+  const refRng = new SeededRandom(SEED + 1);
+  const refTargets: Emotion[] = [];
+  const refImages: RgbImage[] = [];
+  for (let r = 0; r < REF_PER_TARGET; r++) {
+    for (const e of grid) {
+      refTargets.push(e);
+      refImages.push(renderScene(sampleSceneForEmotion(e, refRng), { size: generator.config.imageSize }));
+    }
+  }
+  const refReadings = await score(judge, refImages);
+  const refOk = refReadings
+    .map((r, i) => [r, refTargets[i]!] as const)
+    .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
+  const reference = {
+    images: refOk.length,
+    valence: spearman(
+      refOk.map((x) => x[1].valence),
+      refOk.map((x) => x[0].valence),
+    ),
+    arousal: spearman(
+      refOk.map((x) => x[1].arousal),
+      refOk.map((x) => x[0].arousal),
+    ),
+    valenceMae: refOk.reduce((s, x) => s + Math.abs(x[0].valence - x[1].valence), 0) / refOk.length,
+    arousalMae: refOk.reduce((s, x) => s + Math.abs(x[0].arousal - x[1].arousal), 0) / refOk.length,
+  };
+  console.log(`reference (rendered training scenes): ${JSON.stringify(reference)}`);
+  if (process.argv.includes('--reference-only')) return;
+  const results: Result[] = [];
+  for (const guidance of GUIDANCE) {
+    const started = Date.now();
+    const images: RgbImage[] = [];
+    const targets: Emotion[] = [];
+    const subjects: SceneSubject[] = [];
+    for (const [pi, p] of prompts.entries()) {
+      const batch = await generator.generate(
+        { prompts: grid.map(() => p.prompt), emotions: grid, seeds: grid.map((_, gi) => 1000 * pi + gi) },
+        { steps: STEPS, guidanceScale: guidance },
+      );
+      images.push(...batch);
+      targets.push(...grid);
+      subjects.push(...grid.map(() => p.subject));
+    }
+    const readings = await score(judge, images);
+    const ok = readings
+      .map((r, i) => [r, targets[i]!] as const)
+      .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
+    const axis = (k: 'valence' | 'arousal') => {
+      const { rho, p } = spearman(
+        ok.map((x) => x[1][k]),
+        ok.map((x) => x[0][k]),
+      );
+      const mae = ok.reduce((s, x) => s + Math.abs(x[0][k] - x[1][k]), 0) / ok.length;
+      const meanByTarget = levels.map((l) => {
+        const sel = ok.filter((x) => x[1][k] === l);
+        return sel.reduce((s, x) => s + x[0][k], 0) / Math.max(1, sel.length);
+      });
+      return { rho, p, mae, meanByTarget };
+    };
+    const result: Result = {
+      guidance,
+      images: images.length,
+      judge: judge.id,
+      valence: axis('valence'),
+      arousal: axis('arousal'),
+      failures: readings.length - ok.length,
+      seconds: 0,
+    };
+    if (reward) {
+      const rr = await score(reward, images);
+      const pairs = rr
+        .map((r, i) => [r, targets[i]!] as const)
+        .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
+      result.reward = {
+        valenceRho: spearman(
+          pairs.map((x) => x[1].valence),
+          pairs.map((x) => x[0].valence),
+        ).rho,
+        arousalRho: spearman(
+          pairs.map((x) => x[1].arousal),
+          pairs.map((x) => x[0].arousal),
+        ).rho,
+      };
+    }
+    const predictions = await classifier.classify(images);
+    const correct = predictions.filter((p, i) => p.subject === subjects[i]).length;
+    result.content = {
+      accuracy: correct / images.length,
+      chance: 1 / classifier.subjects.length,
+      classifier: 'createContentClassifier()',
+    };
+    result.seconds = Math.round((Date.now() - started) / 1000);
+    results.push(result);
+    console.log(JSON.stringify(result));
+  }
+  await mkdir(join(ROOT, 'runs/generator-eval'), { recursive: true });
+  await writeFile(
+    join(ROOT, 'runs/generator-eval/results.json'),
+    JSON.stringify({ generator: generator.id, prompts, reference, results }, null, 1),
+  );
+  const fmt = (x: number) => x.toFixed(3);
+  const fp = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+  const table = [
+    `Generator \`${generator.id}\`, ${prompts.length} content-only prompts × 25 grid targets, ${STEPS} Euler steps, judge \`${results[0]?.judge}\`.`,
+    '',
+    '| guidance | images | valence ρ (p) | arousal ρ (p) | V-Error | A-Error | reward-model ρ V / A | subject recognised (chance) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.guidance} | ${r.images - r.failures} | ${fmt(r.valence.rho)} (${fp(r.valence.p)}) | ${fmt(r.arousal.rho)} (${fp(r.arousal.p)}) | ${fmt(r.valence.mae)} | ${fmt(r.arousal.mae)} | ${r.reward ? `${fmt(r.reward.valenceRho)} / ${fmt(r.reward.arousalRho)}` : 'n/a'} | ${r.content ? `${(100 * r.content.accuracy).toFixed(1)}% (${(100 * r.content.chance).toFixed(1)}%)` : 'n/a'} |`,
+    ),
+    `| reference: rendered training scenes for the same targets | ${reference.images} | ${fmt(reference.valence.rho)} (${fp(reference.valence.p)}) | ${fmt(reference.arousal.rho)} (${fp(reference.arousal.p)}) | ${fmt(reference.valenceMae)} | ${fmt(reference.arousalMae)} | | |`,
+    '',
+    'Mean judged value per target level (-3, -1.5, 0, 1.5, 3):',
+    '',
+    ...results.map(
+      (r) =>
+        `- guidance ${r.guidance}: valence ${r.valence.meanByTarget.map(fmt).join(', ')}; arousal ${r.arousal.meanByTarget.map(fmt).join(', ')}`,
+    ),
+  ].join('\n');
+  console.log(table);
+  const docPath = join(ROOT, 'docs/generator.md');
+  const doc = await readFile(docPath, 'utf8').catch(() => '');
+  const start = '<!-- eval:start -->';
+  const end = '<!-- eval:end -->';
+  if (doc.includes(start) && doc.includes(end)) {
+    await writeFile(
+      docPath,
+      `${doc.slice(0, doc.indexOf(start) + start.length)}\n${table}\n${doc.slice(doc.indexOf(end))}`,
+    );
+    console.log(`updated ${docPath}`);
+  }
+  generator.dispose();
+  judge.dispose?.();
+  reward?.dispose?.();
+}
+
+await main();
