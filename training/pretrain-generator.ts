@@ -11,7 +11,8 @@
  * embedded module `packages/core/src/weights/emoflow.generated.ts`.
  *
  * Run from `training/`: `npx tsx pretrain-generator.ts [--steps N] [--minutes 38]`.
- * `--embed-from <folder>` only rewrites the embedded module from a saved checkpoint.
+ * `--embed-from <folder> [--default-guidance g]` only rewrites the embedded module from a saved
+ * checkpoint (optionally with another default guidance scale).
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -211,10 +212,15 @@ class Ema {
 
 async function embedFrom(folder: string): Promise<void> {
   const read = folderCheckpointReader(folder);
-  const files: CheckpointFiles = {
-    [MANIFEST_FILE]: await read(MANIFEST_FILE),
-    'weights.bin': await read('weights.bin'),
-  };
+  let manifest = await read(MANIFEST_FILE);
+  const guidance = process.argv.indexOf('--default-guidance');
+  if (guidance >= 0) {
+    // Sampling defaults live in the manifest (not covered by the weights' hash).
+    const m = JSON.parse(new TextDecoder().decode(manifest));
+    m.sampling = { ...m.sampling, guidanceScale: Number(process.argv[guidance + 1]) };
+    manifest = new TextEncoder().encode(JSON.stringify(m, null, 1));
+  }
+  const files: CheckpointFiles = { [MANIFEST_FILE]: manifest, 'weights.bin': await read('weights.bin') };
   await writeEmbedded(files);
   console.log(`embedded ${folder} into ${EMBED_PATH}`);
 }

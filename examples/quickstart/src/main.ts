@@ -89,7 +89,7 @@ async function measure(label: string) {
 
 await mkdir(out, { recursive: true });
 const before = await measure('before RL');
-const budgetMs = smoke ? 20_000 : 6 * 60_000;
+const budgetMs = smoke ? 20_000 : 4.5 * 60_000;
 const { iterations } = await trainer.train({
   iterations: smoke ? 2 : 400,
   signal: AbortSignal.timeout(budgetMs),

@@ -32,8 +32,14 @@ export interface GrpoConfig {
   readonly klWeight: number;
   /** Advantage clip (±). */
   readonly advantageClip: number;
-  /** Samples per gradient computation (accumulated over the iteration). */
+  /** Samples per gradient computation. */
   readonly microBatch: number;
+  /**
+   * Micro-batches whose gradients (over every trained step) are accumulated into one Adam step.
+   * With several steps per iteration, later micro-batches are scored by an already-updated
+   * policy, so the PPO ratio and clipping come into play, as in Flow-GRPO.
+   */
+  readonly microBatchesPerUpdate: number;
   /** Adam learning rate. */
   readonly learningRate: number;
   /** Global gradient-norm clip (0: none). */
@@ -54,6 +60,7 @@ export const DEFAULT_GRPO: GrpoConfig = {
   klWeight: 0.01,
   advantageClip: 5,
   microBatch: 16,
+  microBatchesPerUpdate: 1,
   learningRate: 3e-3,
   maxGradNorm: 1,
   innerEpochs: 1,
@@ -109,6 +116,8 @@ export interface GrpoIterationMetrics {
   readonly clipFraction: number;
   /** Ratio exp(log π − log π_old) averaged over the first micro-batch of the first epoch (1 on-policy). */
   readonly firstRatio: number;
+  /** The KL term on the first micro-batch (0 while adapters are at their zero initialisation). */
+  readonly firstKl: number;
   readonly gradNorm: number;
   readonly zeroSpreadGroups: number;
   readonly zeroSpreadFraction: number;
@@ -120,7 +129,7 @@ export interface GrpoIterationMetrics {
  * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
  * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
  * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
- * gradients accumulated over micro-batches and one Adam step.
+ * gradients accumulated over `microBatchesPerUpdate` micro-batches per Adam step.
  */
 export async function grpoIteration(args: {
   readonly generator: TrainableGenerator;
@@ -173,6 +182,7 @@ export async function grpoIteration(args: {
   let clipSum = 0;
   let terms = 0;
   let firstRatio = Number.NaN;
+  let firstKl = Number.NaN;
   let gradNorm = 0;
   const variables = generator.trainableVariables();
 
@@ -181,9 +191,11 @@ export async function grpoIteration(args: {
     const microBatches: number[][] = [];
     for (let i = 0; i < order.length; i += config.microBatch)
       microBatches.push(order.slice(i, i + config.microBatch));
-    const accumulated: tf.Tensor[] = variables.map((v) => tf.zerosLike(v));
-    const weight = 1 / (microBatches.length * trainSteps.length);
-    for (const samples of microBatches) {
+    const perUpdate = config.microBatchesPerUpdate;
+    let accumulated: tf.Tensor[] = variables.map((v) => tf.zerosLike(v));
+    for (const [mb, samples] of microBatches.entries()) {
+      const inUpdate = Math.min(perUpdate, microBatches.length - Math.floor(mb / perUpdate) * perUpdate);
+      const weight = 1 / (inUpdate * trainSteps.length);
       for (const step of trainSteps) {
         const oldLogProb = samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number);
         // The reference means are constants of the loss: computed with adapters off, outside the tape.
@@ -209,7 +221,9 @@ export async function grpoIteration(args: {
             const std = cur.stds[0] as number;
             // Flow-GRPO's KL between the two Gaussian transitions: ‖μθ − μref‖² / (2σ²), per-pixel mean.
             const kl = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
-            klSum += kl.dataSync()[0] as number;
+            const klValue = kl.dataSync()[0] as number;
+            klSum += klValue;
+            if (Number.isNaN(firstKl)) firstKl = klValue;
             loss = tf.add(loss, tf.mul(kl, config.klWeight)) as tf.Scalar;
           }
           policySum += terms_.loss.dataSync()[0] as number;
@@ -235,20 +249,12 @@ export async function grpoIteration(args: {
         });
         tf.dispose(grads);
       }
+      if ((mb + 1) % perUpdate === 0 || mb === microBatches.length - 1) {
+        gradNorm = applyUpdate(optimizer, variables, accumulated, config.maxGradNorm);
+        accumulated = variables.map((v) => tf.zerosLike(v));
+      }
     }
-    // Clip the accumulated gradient's global norm, then one Adam step.
-    gradNorm = tf.tidy(() =>
-      Math.sqrt(accumulated.reduce((s, g) => s + (tf.sum(tf.square(g)).dataSync()[0] as number), 0)),
-    );
-    const scale = config.maxGradNorm > 0 && gradNorm > config.maxGradNorm ? config.maxGradNorm / gradNorm : 1;
-    const named: tf.NamedTensorMap = {};
-    variables.forEach((v, i) => {
-      named[v.name] =
-        scale === 1 ? (accumulated[i] as tf.Tensor) : tf.mul(accumulated[i] as tf.Tensor, scale);
-    });
-    optimizer.applyGradients(named);
-    tf.dispose(Object.values(named));
-    if (scale !== 1) tf.dispose(accumulated);
+    tf.dispose(accumulated);
   }
   const t3 = Date.now();
 
@@ -271,12 +277,34 @@ export async function grpoIteration(args: {
     approxKl: approxKlSum / n,
     clipFraction: clipSum / n,
     firstRatio,
+    firstKl,
     gradNorm,
     zeroSpreadGroups: adv.zeroSpreadGroups,
     zeroSpreadFraction: adv.zeroSpreadGroups / groups.length,
     invalidSamples: adv.invalidSamples,
     timings: { sampleMs: t1 - t0, rewardMs: t2 - t1, updateMs: t3 - t2 },
   };
+}
+
+/** Clips the accumulated gradient's global norm, takes one Adam step; returns the norm. */
+function applyUpdate(
+  optimizer: tf.Optimizer,
+  variables: readonly tf.Variable[],
+  accumulated: tf.Tensor[],
+  maxGradNorm: number,
+): number {
+  const norm = tf.tidy(() =>
+    Math.sqrt(accumulated.reduce((s, g) => s + (tf.sum(tf.square(g)).dataSync()[0] as number), 0)),
+  );
+  const scale = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / norm : 1;
+  const named: tf.NamedTensorMap = {};
+  variables.forEach((v, i) => {
+    named[v.name] = tf.mul(accumulated[i] as tf.Tensor, scale);
+  });
+  optimizer.applyGradients(named);
+  tf.dispose(Object.values(named));
+  tf.dispose(accumulated);
+  return norm;
 }
 
 /** Re-exported for tests: a trajectory's stored log-probs of some samples at one step. */
