@@ -46,7 +46,7 @@ const trainer = new EmoFeedbackTrainer({
   reward: defaultReward(evaluator),
   critic: createLocalCritic(),
   targets,
-  grpo: smoke ? { groupsPerIteration: 2, groupSize: 4, stepsPerIteration: 1 } : {},
+  grpo: smoke ? { groupsPerIteration: 2, groupSize: 4, stepsPerIteration: 1 } : { learningRate: 1e-2 },
   seed: 0,
   onEvent: (e) => {
     if (e.type === 'iteration') {

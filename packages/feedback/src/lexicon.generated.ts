@@ -6,22 +6,22 @@ import type { DescriptorEffect } from './local-critic.js';
 
 /** The measured descriptor lexicon of the local prompt critic. */
 export const DEFAULT_LEXICON: readonly DescriptorEffect[] = [
-  { phrase: 'in bright daylight', group: 'light', valence: 0.03, arousal: -0.056 },
-  { phrase: 'at golden hour', group: 'light', valence: -0.002, arousal: 0.02 },
-  { phrase: 'at dusk', group: 'light', valence: 0.006, arousal: 0.025 },
-  { phrase: 'at night', group: 'light', valence: -0.005, arousal: 0.026 },
-  { phrase: 'under harsh flickering light', group: 'light', valence: 0.003, arousal: 0.04 },
-  { phrase: 'clear skies', group: 'weather', valence: 0, arousal: -0.011 },
-  { phrase: 'heavy rain', group: 'weather', valence: 0.003, arousal: -0.005 },
-  { phrase: 'thick fog', group: 'weather', valence: -0.003, arousal: 0.016 },
-  { phrase: 'falling snow', group: 'weather', valence: 0.004, arousal: 0.009 },
-  { phrase: 'a thunderstorm with lightning', group: 'weather', valence: -0.028, arousal: -0.02 },
-  { phrase: 'warm colours', group: 'palette', valence: 0.016, arousal: 0.015 },
-  { phrase: 'cool blue tones', group: 'palette', valence: 0.02, arousal: 0 },
-  { phrase: 'soft pastel colours', group: 'palette', valence: 0.022, arousal: 0.046 },
-  { phrase: 'vivid saturated colours', group: 'palette', valence: 0.012, arousal: 0.064 },
-  { phrase: 'cold grey colours', group: 'palette', valence: 0.018, arousal: 0.011 },
-  { phrase: 'dark muted tones', group: 'palette', valence: -0.013, arousal: 0.027 },
+  { phrase: 'in bright daylight', group: 'light', valence: 0.014, arousal: -0.061 },
+  { phrase: 'at golden hour', group: 'light', valence: 0.089, arousal: 0.019 },
+  { phrase: 'at dusk', group: 'light', valence: -0.089, arousal: 0.035 },
+  { phrase: 'at night', group: 'light', valence: -0.28, arousal: -0.038 },
+  { phrase: 'under harsh flickering light', group: 'light', valence: 0.386, arousal: -0.098 },
+  { phrase: 'clear skies', group: 'weather', valence: 0.027, arousal: 0.019 },
+  { phrase: 'heavy rain', group: 'weather', valence: -0.023, arousal: 0.005 },
+  { phrase: 'thick fog', group: 'weather', valence: 0.001, arousal: -0.088 },
+  { phrase: 'falling snow', group: 'weather', valence: -0.009, arousal: 0.012 },
+  { phrase: 'a thunderstorm with lightning', group: 'weather', valence: -0.124, arousal: 0.025 },
+  { phrase: 'warm colours', group: 'palette', valence: 0.178, arousal: -0.012 },
+  { phrase: 'cool blue tones', group: 'palette', valence: -0.19, arousal: 0.07 },
+  { phrase: 'soft pastel colours', group: 'palette', valence: -0.247, arousal: -0.18 },
+  { phrase: 'vivid saturated colours', group: 'palette', valence: 0.071, arousal: 0.007 },
+  { phrase: 'cold grey colours', group: 'palette', valence: -0.082, arousal: 0.001 },
+  { phrase: 'dark muted tones', group: 'palette', valence: -0.279, arousal: 0.041 },
 ];
 
 /** What the lexicon was measured with. */

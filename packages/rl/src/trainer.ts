@@ -161,15 +161,27 @@ export class EmoFeedbackTrainer {
     if (evaluation && this.iterationCount === 0 && this.options.judge) await this.reportEvaluation(0);
     while (this.iterationCount < args.iterations) {
       if (args.signal?.aborted) break;
-      const metrics = await grpoIteration({
-        generator: this.options.generator,
-        reward: this.options.reward,
-        optimizer: this.optimizer,
-        targets: this.options.targets,
-        config: this.config,
-        rng: this.rng,
-        signal: args.signal,
-      });
+      // An abort (e.g. a time budget) discards the iteration in flight and rewinds its random
+      // draws, so the trainer's state stays that of the last completed iteration.
+      const rngBefore = this.rng.getState();
+      let metrics: GrpoIterationMetrics;
+      try {
+        metrics = await grpoIteration({
+          generator: this.options.generator,
+          reward: this.options.reward,
+          optimizer: this.optimizer,
+          targets: this.options.targets,
+          config: this.config,
+          rng: this.rng,
+          signal: args.signal,
+        });
+      } catch (error) {
+        if (args.signal?.aborted) {
+          this.rng.setState(rngBefore);
+          break;
+        }
+        throw error;
+      }
       this.iterationCount++;
       history.push(metrics);
       this.options.onEvent?.({ type: 'iteration', iteration: this.iterationCount, metrics });

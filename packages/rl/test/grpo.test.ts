@@ -174,6 +174,21 @@ describe('GRPO on the flow SDE', () => {
     t.dispose();
   }, 120_000);
 
+  it('stops cleanly when its signal aborts (a time budget), keeping the last completed iteration', async () => {
+    const controller = new AbortController();
+    const t = trainer({
+      onEvent: (e) => {
+        // abort while the second iteration samples
+        if (e.type === 'iteration' && e.iteration === 1) setTimeout(() => controller.abort(), 0);
+      },
+    });
+    const result = await t.train({ iterations: 50, signal: controller.signal });
+    expect(result.iterations).toBeGreaterThanOrEqual(1);
+    expect(result.iterations).toBeLessThan(50);
+    expect((await trainer().train({ iterations: 3, signal: AbortSignal.abort() })).iterations).toBe(0);
+    t.dispose();
+  });
+
   it('rejects bad configurations with typed errors', () => {
     expect(() => grpoConfig({ groupSize: 1 })).toThrow(/at least 2/);
     expect(() => grpoConfig({ steps: 4, trainWindow: [2, 9] })).toThrow(InvalidArgumentError);
