@@ -27,6 +27,25 @@ export {
   type RatedDatasetScale,
   type RatedImage,
 } from './files/rated-dataset.js';
+export { parallelFlowMatchingStep } from './parallel/flow-matching.js';
+export { parallelGrpoIteration } from './parallel/grpo.js';
+export type {
+  FlowMatchingGradientRequest,
+  FlowMatchingGradientResult,
+  GeneratorSnapshot,
+  GrpoGradientResult,
+  LocalEvaluatorKind,
+  NamedArray,
+  PlainSamplingOptions,
+} from './parallel/protocol.js';
+export {
+  generatorSnapshot,
+  ParallelSampler,
+  type ParallelSamplerOptions,
+  parallelLocalEvaluator,
+  splitRows,
+  withParallelSampling,
+} from './parallel/sampler.js';
 export { type ReportData, type ReportImage, type ReportSeries, renderReport } from './report.js';
 export {
   findSwiftShaderIcd,
