@@ -11,9 +11,16 @@
  *    the final report below, never for any choice.
  * 3. Extract frozen backbone features (cached in the temp folder) for every image as rated, mirrored,
  *    and shrunk to 64 px and 32 px (generated images are that small); the training rows use all four.
+ *    The reward model reads three layers of its backbone: the pooled feature vector and the spatial
+ *    means of two mid-level blocks (see `compare-backbones.ts` for the comparison that chose them).
  * 4. Choose the ridge strength by 5-fold cross-validation on the training split (the mean of the
- *    valence and arousal Pearson r over CV predictions on the as-rated and 64 px variants).
- * 5. Refit on the whole training split; fit the naturalness PCA on the training features.
+ *    valence and arousal Pearson r over CV predictions on the as-rated and 64 px variants; the
+ *    reward model chooses one strength per axis, each by its own mean r).
+ *    The reward model has two heads, one fitted on the photos and one on the silhouettes, mixed per
+ *    image by a linear domain gate on the pooled features and image statistics (fitted on all the
+ *    training rows); in cross-validation every fold fits its own heads and gate.
+ * 5. Refit on the whole training split; fit the naturalness PCA on the training features (the
+ *    pooled feature vector only).
  * 6. Report MAE, Pearson r and CCC on the validation split (overall and per dataset, as rated and at
  *    64 px) beside a baseline that always predicts the training mean; write the metrics to
  *    `training/results/<role>.json` and the head to `packages/reward/src/weights/<role>-head.generated.ts`.
@@ -31,7 +38,19 @@ import {
   IMAGE_STAT_NAMES,
   type SerializedHead,
 } from '@emofeedback/reward';
-import { cvPredictPath, cvScore, fitHead, predictHead } from './lib/cv.js';
+import {
+  cvPredictGatedPath,
+  cvPredictPath,
+  cvScore,
+  fitGate,
+  fitHead,
+  fitHeads,
+  type GateFit,
+  type HeadFit,
+  predictGate,
+  predictGated,
+  predictHead,
+} from './lib/cv.js';
 import { loadSamples, type Sample, SPLIT_SEED, validationMask } from './lib/data.js';
 import { cachedFeatures, cachedStats, type Matrix, type Variant } from './lib/features.js';
 import { hstack } from './lib/linalg.js';
@@ -40,7 +59,17 @@ import { fitPca } from './lib/pca.js';
 interface RoleConfig {
   readonly id: string;
   readonly backbone: BackboneName;
+  /** Backbone endpoints concatenated into the features; the PCA models the first one. */
   readonly endpoints: readonly string[];
+  /** Whether the head format lists the endpoints (format @2) or uses the backbone's default. */
+  readonly listEndpoints: boolean;
+  /**
+   * Photo and silhouette heads mixed by a domain gate (format @2), with the gate's ridge strength
+   * and logistic scale; the gate reads the first endpoint and the image statistics.
+   */
+  readonly domainHeads?: { readonly gateLambda: number; readonly gateScale: number };
+  /** Choose the ridge strength per axis (valence, arousal) instead of one for both. */
+  readonly perAxisLambda: boolean;
   readonly transform: 'none' | 'sqrt';
   readonly useImageStats: boolean;
   readonly trainVariants: readonly Variant[];
@@ -53,9 +82,12 @@ interface RoleConfig {
 
 const ROLES: Record<string, RoleConfig> = {
   evaluator: {
-    id: 'local:mobilenet-v2-140/oasis-bass@1',
+    id: 'local:mobilenet-v2-140-multilayer/oasis-bass@2',
     backbone: 'mobilenet-v2-mid',
-    endpoints: ['pool'],
+    endpoints: ['pool', 'block13', 'block16'],
+    listEndpoints: true,
+    domainHeads: { gateLambda: 100, gateScale: 4 },
+    perAxisLambda: true,
     transform: 'sqrt',
     useImageStats: true,
     trainVariants: ['native', 'flip', 'px64', 'px32'],
@@ -69,6 +101,8 @@ const ROLES: Record<string, RoleConfig> = {
     id: 'local-judge:mobilenet-v2-100/oasis-bass@1',
     backbone: 'mobilenet-v2',
     endpoints: ['pool'],
+    listEndpoints: false,
+    perAxisLambda: false,
     transform: 'sqrt',
     useImageStats: true,
     trainVariants: ['native', 'flip', 'px64'],
@@ -101,65 +135,141 @@ const transform = (m: Matrix): Matrix =>
   cfg.transform === 'sqrt' ? { ...m, data: m.data.map((v) => Math.sqrt(Math.max(0, v))) } : m;
 const variantsNeeded = [...new Set<Variant>([...cfg.trainVariants, 'native', 'px64'])];
 const inputs = new Map<Variant, Matrix>();
+const gateInputs = new Map<Variant, Matrix>();
 const backboneFeats = new Map<Variant, Matrix>();
+const pcaFeats = new Map<Variant, Matrix>();
 const statsByVariant = new Map<Variant, Matrix>();
+const endpointSizes: number[] = [];
 for (const v of variantsNeeded) {
-  const parts = await cachedFeatures(cfg.backbone, cfg.endpoints, v, samples);
-  const feats = transform(hstack(parts));
+  const parts = (await cachedFeatures(cfg.backbone, cfg.endpoints, v, samples)).map(transform);
+  endpointSizes.splice(0, endpointSizes.length, ...parts.map((m) => m.d));
+  const feats = hstack(parts);
   const stats = await cachedStats(v, samples);
   backboneFeats.set(v, feats);
+  pcaFeats.set(v, parts[0] as Matrix);
   statsByVariant.set(v, stats);
   inputs.set(v, cfg.useImageStats ? hstack([feats, stats]) : feats);
+  gateInputs.set(v, hstack([parts[0] as Matrix, stats]));
 }
 const get = (v: Variant) => inputs.get(v) as Matrix;
+const getGate = (v: Variant) => gateInputs.get(v) as Matrix;
 const trainMats = cfg.trainVariants.map(get);
+const dh = cfg.domainHeads;
 
 // 4. Ridge strength by 5-fold CV on the training split only.
-const cv = cvPredictPath(
-  trainMats,
-  [get('native'), get('px64')],
-  samples,
-  trainIdx,
-  cfg.lambdas,
-  5,
-  cfg.cvSeed,
-);
-let best = 0;
-let bestScore = Number.NEGATIVE_INFINITY;
+const cv = dh
+  ? cvPredictGatedPath(
+      trainMats,
+      cfg.trainVariants.map(getGate),
+      (['native', 'px64'] as const).map((v) => ({ x: get(v), gateX: getGate(v) })),
+      samples,
+      trainIdx,
+      cfg.lambdas,
+      dh.gateLambda,
+      dh.gateScale,
+      5,
+      cfg.cvSeed,
+    )
+  : cvPredictPath(trainMats, [get('native'), get('px64')], samples, trainIdx, cfg.lambdas, 5, cfg.cvSeed);
+const best = { both: 0, valence: 0, arousal: 0 };
+const bestScore = {
+  both: Number.NEGATIVE_INFINITY,
+  valence: Number.NEGATIVE_INFINITY,
+  arousal: Number.NEGATIVE_INFINITY,
+};
+const cvTable: Record<string, unknown>[] = [];
 cfg.lambdas.forEach((lambda, li) => {
   const scores = (cv[li] as Float64Array[]).map((p) => cvScore(p, samples, trainIdx));
-  const score = scores.reduce((s, r) => s + r.valence + r.arousal, 0) / (2 * scores.length);
+  const oasis = (cv[li] as Float64Array[]).map((p) => cvScore(p, samples, trainIdx, 'oasis'));
+  const mean = (axis: 'valence' | 'arousal') => scores.reduce((s, r) => s + r[axis], 0) / scores.length;
+  const score = {
+    both: (mean('valence') + mean('arousal')) / 2,
+    valence: mean('valence'),
+    arousal: mean('arousal'),
+  };
+  cvTable.push({
+    lambda,
+    native: scores[0],
+    px64: scores[1],
+    nativeOasis: oasis[0],
+  });
   console.error(
-    `  λ=${lambda}: CV r native V ${scores[0]?.valence.toFixed(3)} A ${scores[0]?.arousal.toFixed(3)}, 64px V ${scores[1]?.valence.toFixed(3)} A ${scores[1]?.arousal.toFixed(3)}`,
+    `  λ=${lambda}: CV r native V ${scores[0]?.valence.toFixed(3)} A ${scores[0]?.arousal.toFixed(3)} (OASIS V ${oasis[0]?.valence.toFixed(3)} A ${oasis[0]?.arousal.toFixed(3)}), 64px V ${scores[1]?.valence.toFixed(3)} A ${scores[1]?.arousal.toFixed(3)}`,
   );
-  if (score > bestScore) {
-    bestScore = score;
-    best = li;
-  }
+  for (const key of ['both', 'valence', 'arousal'] as const)
+    if (score[key] > bestScore[key]) {
+      bestScore[key] = score[key];
+      best[key] = li;
+    }
 });
-const lambda = cfg.lambdas[best] as number;
-console.error(`chosen λ=${lambda}`);
+const lambdaOf = (li: number) => cfg.lambdas[li] as number;
+const lambdas = cfg.perAxisLambda
+  ? { valence: lambdaOf(best.valence), arousal: lambdaOf(best.arousal) }
+  : { valence: lambdaOf(best.both), arousal: lambdaOf(best.both) };
+const lambda = lambdas.valence === lambdas.arousal ? lambdas.valence : lambdas;
+console.error(`chosen λ: valence ${lambdas.valence}, arousal ${lambdas.arousal}`);
 
 // 5. Final fit, folded into raw-input weights.
-const head = fitHead(trainMats, samples, trainIdx, lambda);
+/** One head per axis strength: valence from the first fit, arousal from the second. */
+const fitAxes = (idx: readonly number[]): HeadFit => {
+  if (lambdas.valence === lambdas.arousal) return fitHead(trainMats, samples, idx, lambdas.valence);
+  const [hv, ha] = fitHeads(trainMats, samples, idx, [lambdas.valence, lambdas.arousal]) as [
+    HeadFit,
+    HeadFit,
+  ];
+  const w = Float64Array.from(hv.ridge.w, (v, j) => (j % 2 === 0 ? v : (ha.ridge.w[j] as number)));
+  return {
+    mean: hv.mean,
+    std: hv.std,
+    ridge: { w, b: Float64Array.of(hv.ridge.b[0] as number, ha.ridge.b[1] as number) },
+  };
+};
+const headFits: HeadFit[] = dh
+  ? [
+      fitAxes(trainIdx.filter((i) => samples[i]?.dataset === 'oasis')),
+      fitAxes(trainIdx.filter((i) => samples[i]?.dataset === 'bass')),
+    ]
+  : [fitAxes(trainIdx)];
+const gate: GateFit | undefined = dh
+  ? fitGate(cfg.trainVariants.map(getGate), samples, trainIdx, dh.gateLambda, dh.gateScale)
+  : undefined;
+const predict = (v: Variant, idx: readonly number[]): Float64Array =>
+  gate
+    ? predictGated(headFits[0] as HeadFit, headFits[1] as HeadFit, gate, get(v), getGate(v), idx)
+    : predictHead(headFits[0] as HeadFit, get(v), idx);
 const d = get('native').d;
-const weights = new Float32Array(d * 2);
-const bias = new Float32Array(2);
-for (let c = 0; c < 2; c++) {
-  let b = head.ridge.b[c] as number;
-  for (let j = 0; j < d; j++) {
-    const w = (head.ridge.w[j * 2 + c] as number) / (head.std[j] as number);
-    weights[j * 2 + c] = w;
-    b -= w * (head.mean[j] as number);
+const nOut = 2 * headFits.length;
+const weights = new Float32Array(d * nOut);
+const bias = new Float32Array(nOut);
+headFits.forEach((head, h) => {
+  for (let c = 0; c < 2; c++) {
+    let b = head.ridge.b[c] as number;
+    for (let j = 0; j < d; j++) {
+      const w = (head.ridge.w[j * 2 + c] as number) / (head.std[j] as number);
+      weights[j * nOut + h * 2 + c] = w;
+      b -= w * (head.mean[j] as number);
+    }
+    bias[h * 2 + c] = b;
   }
-  bias[c] = b;
+});
+// The gate reads the first endpoint and the statistics: place its weights at those inputs.
+const gateWeights = new Float32Array(d);
+let gateBias = 0;
+if (gate) {
+  const first = endpointSizes[0] as number;
+  const gd = getGate('native').d;
+  gateBias = gate.ridge.b[0] as number;
+  for (let j = 0; j < gd; j++) {
+    const w = (gate.ridge.w[j] as number) / (gate.std[j] as number);
+    gateBias -= w * (gate.mean[j] as number);
+    gateWeights[j < first ? j : d - (gd - j)] = gate.scale * w;
+  }
+  gateBias *= gate.scale;
 }
 
-// Naturalness PCA on the transformed backbone features of every training variant.
-const featSize = (backboneFeats.get('native') as Matrix).d;
-const pcaRows = cfg.trainVariants.flatMap((v) =>
-  trainIdx.map((i) => ({ m: backboneFeats.get(v) as Matrix, i })),
-);
+// Naturalness PCA on the transformed first-endpoint features of every training variant.
+const featSize = (pcaFeats.get('native') as Matrix).d;
+const pcaRows = cfg.trainVariants.flatMap((v) => trainIdx.map((i) => ({ m: pcaFeats.get(v) as Matrix, i })));
 const pcaX = new Float32Array(pcaRows.length * featSize);
 pcaRows.forEach(({ m, i }, r) => {
   pcaX.set(m.data.subarray(i * featSize, (i + 1) * featSize), r * featSize);
@@ -182,7 +292,7 @@ const logLik = (m: Matrix, i: number): number => {
   }
   return (-0.5 / featSize) * (quad + Math.max(0, total - inPlane) / pca.residualVariance);
 };
-const trainLl = trainIdx.map((i) => logLik(backboneFeats.get('native') as Matrix, i));
+const trainLl = trainIdx.map((i) => logLik(pcaFeats.get('native') as Matrix, i));
 const llMean = trainLl.reduce((s, v) => s + v, 0) / trainLl.length;
 const llStd = Math.sqrt(trainLl.reduce((s, v) => s + (v - llMean) ** 2, 0) / trainLl.length);
 const percentile = (xs: number[], q: number) => {
@@ -215,7 +325,7 @@ type Report = Record<string, Record<string, { model: AxisMetrics; baseline: Axis
 const report: Report = {};
 const valPreds = new Map<Variant, Float64Array>();
 for (const v of ['native', 'px64'] as const) {
-  const p = predictHead(head, get(v), valIdx);
+  const p = predict(v, valIdx);
   valPreds.set(v, p);
   report[v] = {};
   for (const subset of ['all', 'oasis', 'bass'] as const) {
@@ -235,20 +345,37 @@ for (const v of ['native', 'px64'] as const) {
 }
 
 // Write the head.
+const v2 = cfg.listEndpoints || gate !== undefined;
+const fullSize = (backboneFeats.get('native') as Matrix).d;
+const lambdaText =
+  typeof lambda === 'number' ? `λ=${lambda}` : `λ=${lambda.valence} (valence), ${lambda.arousal} (arousal)`;
 const serialized: SerializedHead = {
-  format: 'emofeedback-local-head@1',
+  format: v2 ? 'emofeedback-local-head@2' : 'emofeedback-local-head@1',
   id: cfg.id,
   backbone: cfg.backbone,
-  featureSize: featSize,
+  featureSize: fullSize,
+  ...(v2
+    ? {
+        endpoints: cfg.endpoints.map((e, i) => [e, endpointSizes[i] as number] as const),
+        pcaFeatureSize: featSize,
+        domainGate: gate !== undefined,
+      }
+    : {}),
   featureTransform: cfg.transform,
   useImageStats: cfg.useImageStats,
   pcaComponents: cfg.pcaComponents,
   naturalness: { mean: llMean, std: llStd },
   imageStatLimits: limits,
-  trainedOn: `OASIS (${trainIdx.filter((i) => samples[i]?.dataset === 'oasis').length}) + BASS (${trainIdx.filter((i) => samples[i]?.dataset === 'bass').length}) training split, seed ${SPLIT_SEED}; ridge λ=${lambda} on ${cfg.trainVariants.join('/')} variants`,
+  trainedOn: `OASIS (${trainIdx.filter((i) => samples[i]?.dataset === 'oasis').length}) + BASS (${trainIdx.filter((i) => samples[i]?.dataset === 'bass').length}) training split, seed ${SPLIT_SEED}; ${gate ? `photo and silhouette ridge heads with a domain gate, ${lambdaText}` : `ridge ${lambdaText}`} on ${cfg.trainVariants.join('/')} variants`,
   layout: [
     ['weights', weights.length],
-    ['bias', 2],
+    ['bias', bias.length],
+    ...(gate
+      ? ([
+          ['gateWeights', gateWeights.length],
+          ['gateBias', 1],
+        ] as const)
+      : []),
     ['pcaMean', featSize],
     ['pcaBasis', featSize * cfg.pcaComponents],
     ['pcaVariances', cfg.pcaComponents],
@@ -257,6 +384,7 @@ const serialized: SerializedHead = {
   data: encodeFloat32Base64([
     weights,
     bias,
+    ...(gate ? [gateWeights, Float32Array.of(gateBias)] : []),
     Float32Array.from(pca.mean),
     Float32Array.from(pca.basis),
     Float32Array.from(pca.variances),
@@ -278,6 +406,17 @@ ${Object.entries(meta)
 `;
 const out = join(repo, 'packages', 'reward', 'src', 'weights', cfg.file);
 writeFileSync(out, moduleText);
+
+/** How often the gate leans to the wrong domain on the validation images (a report only). */
+function gateReport(g: GateFit) {
+  const out: Record<string, { wrong: number; n: number }> = {};
+  for (const v of ['native', 'px64'] as const) {
+    const p = predictGate(g, getGate(v), valIdx);
+    const wrong = valIdx.filter((i, j) => (p[j] as number) > 0.5 !== (samples[i]?.dataset === 'bass')).length;
+    out[v] = { wrong, n: valIdx.length };
+  }
+  return out;
+}
 
 // Check the shipped path (backbone → evaluator) against the training pipeline on a few images.
 const evaluator = await createLocalEvaluatorFromHead(serialized);
@@ -309,6 +448,14 @@ const results = {
   validation: report,
   naturalness: serialized.naturalness,
   imageStatLimits: limits,
+  ...(v2
+    ? {
+        endpoints: cfg.endpoints,
+        /** Cross-validated Pearson r on the training split for every ridge strength. */
+        cv: cvTable,
+        ...(gate ? { gate: gateReport(gate) } : {}),
+      }
+    : {}),
 };
 writeFileSync(join(repo, 'training', 'results', `${roleName}.json`), `${JSON.stringify(results, null, 2)}\n`);
 const f = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));

@@ -24,12 +24,19 @@ interface BackboneSpec {
   readonly format: 'layers' | 'graph';
   /** Named intermediate outputs: layer names (layers model) or node names (graph model). */
   readonly endpoints: Readonly<Record<string, string>>;
+  /**
+   * Endpoints that are spatial feature maps `[N, H, W, C]`, summarised over space by the
+   * per-channel mean or standard deviation (`[N, C]`), so that their size does not depend on the
+   * input size.
+   */
+  readonly pooled?: Readonly<Record<string, 'mean' | 'std'>>;
   /** The endpoints concatenated into the default feature vector. */
   readonly featureEndpoints: readonly string[];
   readonly module: () => Promise<ModelModule>;
 }
 
 const HUB = 'StatefulPartitionedCall/sequential';
+const MID = `${HUB}/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2`;
 const SPECS: Record<BackboneName, BackboneSpec> = {
   'mobilenet-v2': {
     inputSize: 224,
@@ -52,7 +59,32 @@ const SPECS: Record<BackboneName, BackboneSpec> = {
     endpoints: {
       pool: `${HUB}/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze`,
       probs: `${HUB}/prediction/Softmax`,
+      // Expansion activations (ReLU6, so non-negative) of the inverted-residual blocks, i.e. the
+      // outputs of the previous block lifted 6×, at 56, 28, 14, 14 and 7 px; and the last 1×1
+      // convolution before the pooled feature vector. Each is summarised over space by its
+      // per-channel mean (`blockN`) or standard deviation (`blockN-std`).
+      ...Object.fromEntries(
+        (
+          [
+            ['block3', 'expanded_conv_3/expand'],
+            ['block6', 'expanded_conv_6/expand'],
+            ['block10', 'expanded_conv_10/expand'],
+            ['block13', 'expanded_conv_13/expand'],
+            ['block16', 'expanded_conv_16/expand'],
+            ['top', 'Conv_1'],
+          ] as const
+        ).flatMap(([name, node]) => [
+          [name, `${MID}/${node}/Relu6`],
+          [`${name}-std`, `${MID}/${node}/Relu6`],
+        ]),
+      ),
     },
+    pooled: Object.fromEntries(
+      ['block3', 'block6', 'block10', 'block13', 'block16', 'top'].flatMap((name) => [
+        [name, 'mean' as const],
+        [`${name}-std`, 'std' as const],
+      ]),
+    ),
     featureEndpoints: ['pool'],
     module: async () => {
       const m = await import('nsfwjs/models/mobilenet_v2_mid');
@@ -197,35 +229,31 @@ async function loadBackbone(name: BackboneName): Promise<LoadedBackbone> {
   const prep = (x: tf.Tensor4D) =>
     x.shape[1] === size && x.shape[2] === size ? x : tf.image.resizeBilinear(x, [size, size], false, true);
 
-  let run: (x: tf.Tensor4D, endpoints: readonly string[]) => tf.Tensor[];
+  /** Runs the model to the given layer or node names. */
+  let run: (x: tf.Tensor4D, names: readonly string[]) => tf.Tensor[];
   let dispose: () => void;
   if (spec.format === 'layers') {
     const model = await tf.loadLayersModel(handler);
     const sub = new Map<string, tf.LayersModel>();
-    const modelFor = (endpoints: readonly string[]) => {
-      const key = endpoints.join('|');
+    const modelFor = (names: readonly string[]) => {
+      const key = names.join('|');
       let m = sub.get(key);
       if (!m) {
-        const outputs = endpoints.map(
-          (e) => model.getLayer(spec.endpoints[e] as string).output as tf.SymbolicTensor,
-        );
+        const outputs = names.map((n) => model.getLayer(n).output as tf.SymbolicTensor);
         m = tf.model({ inputs: model.inputs, outputs });
         sub.set(key, m);
       }
       return m;
     };
-    run = (x, endpoints) => {
-      const out = modelFor(endpoints).predict(x);
+    run = (x, names) => {
+      const out = modelFor(names).predict(x);
       return Array.isArray(out) ? out : [out as tf.Tensor];
     };
     dispose = () => model.dispose();
   } else {
     const model = await tf.loadGraphModel(handler);
-    run = (x, endpoints) => {
-      const out = model.execute(
-        x,
-        endpoints.map((e) => spec.endpoints[e] as string),
-      );
+    run = (x, names) => {
+      const out = model.execute(x, [...names]);
       return Array.isArray(out) ? out : [out];
     };
     dispose = () => model.dispose();
@@ -244,7 +272,16 @@ async function loadBackbone(name: BackboneName): Promise<LoadedBackbone> {
       const count = Math.min(chunk, n - start);
       const outs = tf.tidy(() => {
         const x = prep(tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]));
-        return run(x, endpoints).map((o) => tf.reshape(o, [count, -1]) as tf.Tensor2D);
+        // A node requested twice (mean and std of one map) is computed once.
+        const nodes = [...new Set(endpoints.map((e) => spec.endpoints[e] as string))];
+        const maps = run(x, nodes);
+        return endpoints.map((e) => {
+          const o = maps[nodes.indexOf(spec.endpoints[e] as string)] as tf.Tensor;
+          const pool = spec.pooled?.[e];
+          if (pool === undefined) return tf.reshape(o, [count, -1]) as tf.Tensor2D;
+          const { mean, variance } = tf.moments(o, [1, 2]);
+          return (pool === 'mean' ? mean : tf.sqrt(tf.relu(variance))) as tf.Tensor2D;
+        });
       });
       for (const [i, o] of outs.entries()) parts[i]?.push(o);
     }

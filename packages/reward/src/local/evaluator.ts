@@ -54,32 +54,61 @@ const CHUNK = 16;
 export async function createLocalEvaluatorFromHead(serialized: SerializedHead): Promise<LocalEvaluator> {
   const head = decodeHead(serialized);
   const lease: BackboneLease = await acquireBackbone(head.backbone);
-  if (lease.backbone.featureSize !== head.featureSize) {
+  const { endpoints } = head;
+  const backboneFeatures = (x: tf.Tensor4D): tf.Tensor2D => {
+    if (!endpoints) return lease.backbone.features(x, CHUNK);
+    const parts = lease.backbone.outputs(x, endpoints, CHUNK);
+    if (parts.length === 1) return parts[0] as tf.Tensor2D;
+    const joined = tf.concat(parts, 1);
+    tf.dispose(parts);
+    return joined;
+  };
+  let gives = lease.backbone.featureSize;
+  if (endpoints) {
+    try {
+      const size = lease.backbone.inputSize;
+      gives = tf.tidy(() => backboneFeatures(tf.zeros([1, size, size, 3]) as tf.Tensor4D).shape[1] as number);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+  if (gives !== head.featureSize) {
     lease.release();
     throw new Error(
-      `Head ${head.id} expects ${head.featureSize} features but ${head.backbone} gives ${lease.backbone.featureSize}.`,
+      `Head ${head.id} expects ${head.featureSize} features but ${head.backbone} gives ${gives}.`,
     );
   }
   const nStats = IMAGE_STAT_NAMES.length;
   const inputs = head.featureSize + (head.useImageStats ? nStats : 0);
   const k = head.pcaComponents;
-  const D = head.featureSize;
-  const weights = tf.tensor2d(head.weights, [inputs, 2]);
+  const D = head.pcaFeatureSize;
+  const weights = tf.tensor2d(head.weights, [inputs, 2 * head.heads]);
   const bias = tf.tensor1d(head.bias);
+  const gateWeights = head.gateWeights ? tf.tensor2d(head.gateWeights, [inputs, 1]) : undefined;
   const pcaMean = tf.tensor1d(head.pcaMean);
   const pcaBasis = tf.tensor2d(head.pcaBasis, [D, k]);
   const invVar = tf.tensor1d(head.pcaVariances.map((v) => 1 / v));
-  const own = [weights, bias, pcaMean, pcaBasis, invVar];
+  const own = [weights, bias, pcaMean, pcaBasis, invVar, ...(gateWeights ? [gateWeights] : [])];
   let disposed = false;
 
   const scoreChunk = (x: tf.Tensor4D): tf.Tensor2D =>
     tf.tidy(() => {
-      const raw = lease.backbone.features(x, CHUNK);
+      const raw = backboneFeatures(x);
       const feats = head.featureTransform === 'sqrt' ? tf.sqrt(tf.relu(raw)) : raw;
       const stats = imageStatistics(x);
       const input = head.useImageStats ? tf.concat([feats, stats], 1) : feats;
-      const va = tf.add(tf.matMul(input, weights), bias);
-      const centred = tf.sub(feats, pcaMean);
+      const out = tf.clipByValue(tf.add(tf.matMul(input, weights), bias), -3, 3);
+      let va = out;
+      if (gateWeights) {
+        // Silhouette weight g: (1 − g)·photo head + g·silhouette head.
+        const g = tf.sigmoid(tf.add(tf.matMul(input, gateWeights), head.gateBias));
+        const photo = tf.slice(out, [0, 0], [-1, 2]);
+        const silhouette = tf.slice(out, [0, 2], [-1, 2]);
+        va = tf.add(photo, tf.mul(g, tf.sub(silhouette, photo)));
+      }
+      const pcaFeats = D === head.featureSize ? feats : tf.slice(feats, [0, 0], [-1, D]);
+      const centred = tf.sub(pcaFeats, pcaMean);
       const proj = tf.matMul(centred, pcaBasis);
       const total = tf.sum(tf.square(centred), 1);
       const inPlane = tf.sum(tf.square(proj), 1);
@@ -92,7 +121,7 @@ export async function createLocalEvaluatorFromHead(serialized: SerializedHead): 
       const nat = tf.div(tf.sub(ll, head.naturalness.mean), head.naturalness.std);
       const hf = tf.slice(stats, [0, IMAGE_STAT_NAMES.indexOf('high_freq_energy')], [-1, 1]);
       const cl = tf.slice(stats, [0, IMAGE_STAT_NAMES.indexOf('clipped_fraction')], [-1, 1]);
-      return tf.concat([tf.clipByValue(va, -3, 3), tf.reshape(nat, [-1, 1]), hf, cl], 1) as tf.Tensor2D;
+      return tf.concat([va, tf.reshape(nat, [-1, 1]), hf, cl], 1) as tf.Tensor2D;
     });
 
   const score = async (images: ImageBatch, options: LocalScoreOptions = {}): Promise<LocalScores> => {

@@ -7,14 +7,31 @@ import { IMAGE_STAT_NAMES } from './image-stats.js';
  * (plus, optionally, image statistics) to valence and arousal, and a PCA model of the training
  * images' backbone features used by the quality reward. Arrays are little-endian float32 in one
  * base64 string, in the order of `layout`.
+ *
+ * Format `@2` adds, all optional: the backbone endpoints the features come from (several layers),
+ * a PCA over a leading part of the features only, and a domain gate that mixes two linear heads,
+ * one fitted on photos and one on bicolour silhouettes. Arrays: `weights` `[inputs, 2·heads]`,
+ * `bias` `[2·heads]`, then with a gate `gateWeights` `[inputs]` and `gateBias` `[1]`, then the PCA.
  */
 export interface SerializedHead {
-  readonly format: 'emofeedback-local-head@1';
+  readonly format: 'emofeedback-local-head@1' | 'emofeedback-local-head@2';
   /** Evaluator id written into reports. */
   readonly id: string;
   readonly backbone: BackboneName;
   /** Length of the backbone feature vector. */
   readonly featureSize: number;
+  /**
+   * (`@2`) Backbone endpoints whose outputs are concatenated, in order, into the feature vector,
+   * with their lengths; default: the backbone's default features.
+   */
+  readonly endpoints?: readonly (readonly [string, number])[];
+  /** (`@2`) The naturalness PCA models the first this many features; default: all of them. */
+  readonly pcaFeatureSize?: number;
+  /**
+   * (`@2`) Two heads, photo and silhouette, mixed per image by a logistic gate on the same
+   * inputs: `g = sigmoid(x·gateWeights + gateBias)` is the silhouette weight.
+   */
+  readonly domainGate?: boolean;
   /** Applied to the backbone features before the head and the PCA (`sqrt`: of max(0, x)). */
   readonly featureTransform: FeatureTransform;
   /** Whether {@link IMAGE_STAT_NAMES} statistics follow the backbone features. */
@@ -40,14 +57,26 @@ export interface LocalHead {
   readonly id: string;
   readonly backbone: BackboneName;
   readonly featureSize: number;
+  /** Backbone endpoints of the features, in order; undefined: the backbone's default features. */
+  readonly endpoints: readonly string[] | undefined;
   readonly featureTransform: FeatureTransform;
   readonly useImageStats: boolean;
-  /** Weights `[inputs, 2]` (valence, arousal) on raw inputs (standardisation folded in). */
+  /** Number of linear heads: 1, or 2 (photo, silhouette) mixed by the gate. */
+  readonly heads: 1 | 2;
+  /**
+   * Weights `[inputs, 2·heads]` (valence, arousal of each head) on raw inputs (standardisation
+   * folded in).
+   */
   readonly weights: Float32Array;
   readonly bias: Float32Array;
-  /** PCA mean `[featureSize]`. */
+  /** Gate weights `[inputs]` and bias `[1]` (two heads only). */
+  readonly gateWeights: Float32Array | undefined;
+  readonly gateBias: number;
+  /** Length of the leading part of the features the PCA models. */
+  readonly pcaFeatureSize: number;
+  /** PCA mean `[pcaFeatureSize]`. */
   readonly pcaMean: Float32Array;
-  /** PCA components `[featureSize, k]`, orthonormal columns. */
+  /** PCA components `[pcaFeatureSize, k]`, orthonormal columns. */
   readonly pcaBasis: Float32Array;
   /** Variance along each component `[k]`. */
   readonly pcaVariances: Float32Array;
@@ -88,7 +117,19 @@ export function encodeFloat32Base64(arrays: readonly Float32Array[]): string {
  */
 export function decodeHead(head: SerializedHead): LocalHead {
   const bad = (msg: string) => new InvalidArgumentError('head', msg);
-  if (head.format !== 'emofeedback-local-head@1') throw bad(`unknown format '${String(head.format)}'.`);
+  if (head.format !== 'emofeedback-local-head@1' && head.format !== 'emofeedback-local-head@2')
+    throw bad(`unknown format '${String(head.format)}'.`);
+  const v2 = head.format === 'emofeedback-local-head@2';
+  if (!v2 && (head.endpoints !== undefined || head.pcaFeatureSize !== undefined || head.domainGate))
+    throw bad('endpoints, pcaFeatureSize and domainGate need format @2.');
+  if (head.endpoints) {
+    const total = head.endpoints.reduce((s, [, len]) => s + len, 0);
+    if (total !== head.featureSize)
+      throw bad(`endpoints add up to ${total} features, featureSize is ${head.featureSize}.`);
+  }
+  const pcaFeatureSize = head.pcaFeatureSize ?? head.featureSize;
+  if (!(Number.isInteger(pcaFeatureSize) && pcaFeatureSize > 0 && pcaFeatureSize <= head.featureSize))
+    throw bad(`pcaFeatureSize ${pcaFeatureSize} is not in 1..${head.featureSize}.`);
   if (!BACKBONES.includes(head.backbone)) throw bad(`unknown backbone '${String(head.backbone)}'.`);
   if (head.featureTransform !== 'none' && head.featureTransform !== 'sqrt')
     throw bad(`unknown feature transform '${String(head.featureTransform)}'.`);
@@ -111,16 +152,22 @@ export function decodeHead(head: SerializedHead): LocalHead {
   const inputs = head.featureSize + (head.useImageStats ? IMAGE_STAT_NAMES.length : 0);
   const k = head.pcaComponents;
   const rest = get('residualVariance', 1)[0] as number;
+  const heads = head.domainGate ? 2 : 1;
   return {
     id: head.id,
     backbone: head.backbone,
     featureSize: head.featureSize,
+    endpoints: head.endpoints?.map(([name]) => name),
     featureTransform: head.featureTransform,
     useImageStats: head.useImageStats,
-    weights: get('weights', inputs * 2),
-    bias: get('bias', 2),
-    pcaMean: get('pcaMean', head.featureSize),
-    pcaBasis: get('pcaBasis', head.featureSize * k),
+    heads,
+    weights: get('weights', inputs * 2 * heads),
+    bias: get('bias', 2 * heads),
+    gateWeights: head.domainGate ? get('gateWeights', inputs) : undefined,
+    gateBias: head.domainGate ? (get('gateBias', 1)[0] as number) : 0,
+    pcaFeatureSize,
+    pcaMean: get('pcaMean', pcaFeatureSize),
+    pcaBasis: get('pcaBasis', pcaFeatureSize * k),
     pcaVariances: get('pcaVariances', k),
     residualVariance: rest,
     pcaComponents: k,

@@ -117,7 +117,7 @@ function preview(text: string, max = 120): string {
 
 /**
  * Parses and validates a model's text reply.
- * @param refusal a refusal the API reported out of band (OpenAI's `message.refusal`).
+ * @param options.refusal a refusal the API reported out of band (OpenAI's `message.refusal`).
  * @throws RemoteReplyError of kind `refusal`, `invalid_json`, `schema` or `out_of_range`.
  */
 export function parseStructuredText<T>(
