@@ -7,7 +7,10 @@
  * image each; the independent JUDGE (`createLocalJudge`, not the reward model) reads valence and
  * arousal; reported: Spearman ρ between target and reading per axis with its two-sided p, and
  * V-Error / A-Error (mean absolute error on [-3, 3]).
- * Text control: the content classifier's recognition of each image's subject vs chance.
+ * Text control: the content classifier's recognition of each image's subject vs chance, next to
+ * its recognition of rendered scenes drawn for the same targets (what the classifier can do on
+ * the training distribution), and the prompt effect: how much changing only the prompt (same
+ * seed, same emotion) changes the image, relative to changing only the seed.
  *
  * Run from `training/`: `npx tsx evaluate-generator.ts [--checkpoint <folder>] [--guidance 1,2]`.
  */
@@ -128,7 +131,21 @@ interface Result {
   arousal: { rho: number; p: number; mae: number; meanByTarget: number[] };
   reward?: { valenceRho: number; arousalRho: number };
   failures: number;
-  content?: { accuracy: number; chance: number; classifier: string };
+  content?: {
+    accuracy: number;
+    chance: number;
+    classifier: string;
+    /** Share of the images given the classifier's most frequent answer, and that answer. */
+    topPrediction: { subject: string; share: number };
+  };
+  /** Mean |Δpixel| between prompts (same seed and emotion) divided by that between seeds. */
+  promptEffect?: {
+    prompts: number;
+    seeds: number;
+    betweenPrompts: number;
+    betweenSeeds: number;
+    ratio: number;
+  };
   seconds: number;
 }
 
@@ -139,6 +156,57 @@ async function score(evaluator: EmotionEvaluator, images: RgbImage[]): Promise<(
     for (const e of part) out.push(e.ok ? { valence: e.valence, arousal: e.arousal } : null);
   }
   return out;
+}
+
+function meanAbsDiff(a: RgbImage, b: RgbImage): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += Math.abs((a.data[i] as number) - (b.data[i] as number));
+  return s / a.data.length;
+}
+
+/**
+ * Prompt effect: every subject's content-only prompt with the same `seeds` at the neutral
+ * emotion. Returns the mean pixel difference between two prompts at one seed, the mean between
+ * two seeds at one prompt, and their ratio (0: the prompt changes nothing; about 1: as much as
+ * the noise does).
+ */
+async function promptEffect(
+  generator: EmoFlowGenerator,
+  guidance: number,
+  seeds: number,
+): Promise<NonNullable<Result['promptEffect']>> {
+  const rows: RgbImage[][] = [];
+  for (const subject of SCENE_SUBJECTS) {
+    rows.push(
+      await generator.generate(
+        {
+          prompts: Array.from({ length: seeds }, () => `a ${subject} in a meadow`),
+          emotions: Array.from({ length: seeds }, () => ({ valence: 0, arousal: 0 })),
+          seeds: Array.from({ length: seeds }, (_, k) => 500_000 + k),
+        },
+        { steps: STEPS, guidanceScale: guidance },
+      ),
+    );
+  }
+  let prompt = 0;
+  let np = 0;
+  let seed = 0;
+  let ns = 0;
+  for (let i = 0; i < rows.length; i++) {
+    for (let k = 0; k < seeds; k++) {
+      for (let j = i + 1; j < rows.length; j++) {
+        prompt += meanAbsDiff(rows[i]![k]!, rows[j]![k]!);
+        np++;
+      }
+      for (let l = k + 1; l < seeds; l++) {
+        seed += meanAbsDiff(rows[i]![k]!, rows[i]![l]!);
+        ns++;
+      }
+    }
+  }
+  const betweenPrompts = prompt / np;
+  const betweenSeeds = seed / ns;
+  return { prompts: rows.length, seeds, betweenPrompts, betweenSeeds, ratio: betweenPrompts / betweenSeeds };
 }
 
 async function main(): Promise<void> {
@@ -165,12 +233,17 @@ async function main(): Promise<void> {
   const refRng = new SeededRandom(SEED + 1);
   const refTargets: Emotion[] = [];
   const refImages: RgbImage[] = [];
+  const refSubjects: SceneSubject[] = [];
   for (let r = 0; r < REF_PER_TARGET; r++) {
     for (const e of grid) {
       refTargets.push(e);
-      refImages.push(renderScene(sampleSceneForEmotion(e, refRng), { size: generator.config.imageSize }));
+      const spec = sampleSceneForEmotion(e, refRng);
+      refSubjects.push(spec.subject);
+      refImages.push(renderScene(spec, { size: generator.config.imageSize }));
     }
   }
+  const refPredictions = await classifier.classify(refImages);
+  const refContent = refPredictions.filter((p, i) => p.subject === refSubjects[i]).length / refImages.length;
   const refReadings = await score(judge, refImages);
   const refOk = refReadings
     .map((r, i) => [r, refTargets[i]!] as const)
@@ -187,6 +260,7 @@ async function main(): Promise<void> {
     ),
     valenceMae: refOk.reduce((s, x) => s + Math.abs(x[0].valence - x[1].valence), 0) / refOk.length,
     arousalMae: refOk.reduce((s, x) => s + Math.abs(x[0].arousal - x[1].arousal), 0) / refOk.length,
+    content: { accuracy: refContent, images: refImages.length },
   };
   console.log(`reference (rendered training scenes): ${JSON.stringify(reference)}`);
   if (process.argv.includes('--reference-only')) return;
@@ -248,11 +322,16 @@ async function main(): Promise<void> {
     }
     const predictions = await classifier.classify(images);
     const correct = predictions.filter((p, i) => p.subject === subjects[i]).length;
+    const counts = new Map<string, number>();
+    for (const p of predictions) counts.set(p.subject, (counts.get(p.subject) ?? 0) + 1);
+    const [topSubject, topCount] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
     result.content = {
       accuracy: correct / images.length,
       chance: 1 / classifier.subjects.length,
       classifier: 'createContentClassifier()',
+      topPrediction: { subject: topSubject, share: topCount / images.length },
     };
+    result.promptEffect = await promptEffect(generator, guidance, 8);
     result.seconds = Math.round((Date.now() - started) / 1000);
     results.push(result);
     console.log(JSON.stringify(result));
@@ -273,7 +352,15 @@ async function main(): Promise<void> {
       (r) =>
         `| ${r.guidance} | ${r.images - r.failures} | ${fmt(r.valence.rho)} (${fp(r.valence.p)}) | ${fmt(r.arousal.rho)} (${fp(r.arousal.p)}) | ${fmt(r.valence.mae)} | ${fmt(r.arousal.mae)} | ${r.reward ? `${fmt(r.reward.valenceRho)} / ${fmt(r.reward.arousalRho)}` : 'n/a'} | ${r.content ? `${(100 * r.content.accuracy).toFixed(1)}% (${(100 * r.content.chance).toFixed(1)}%)` : 'n/a'} |`,
     ),
-    `| reference: rendered training scenes for the same targets | ${reference.images} | ${fmt(reference.valence.rho)} (${fp(reference.valence.p)}) | ${fmt(reference.arousal.rho)} (${fp(reference.arousal.p)}) | ${fmt(reference.valenceMae)} | ${fmt(reference.arousalMae)} | | |`,
+    `| reference: rendered training scenes for the same targets | ${reference.images} | ${fmt(reference.valence.rho)} (${fp(reference.valence.p)}) | ${fmt(reference.arousal.rho)} (${fp(reference.arousal.p)}) | ${fmt(reference.valenceMae)} | ${fmt(reference.arousalMae)} | | ${(100 * reference.content.accuracy).toFixed(1)}% (${(100 / SCENE_SUBJECTS.length).toFixed(1)}%) |`,
+    '',
+    'Text control (content classifier, `createContentClassifier()`; rows above: share of images whose subject it names correctly):',
+    '',
+    ...results.map(
+      (r) =>
+        `- guidance ${r.guidance}: ${r.content ? `${(100 * r.content.accuracy).toFixed(1)}% of ${r.images} generated images (chance ${(100 * r.content.chance).toFixed(1)}%); most frequent answer ${r.content.topPrediction.subject} (${(100 * r.content.topPrediction.share).toFixed(0)}% of images)` : 'n/a'}${r.promptEffect ? `; prompt effect ${r.promptEffect.ratio.toFixed(3)} (mean |Δpixel| ${r.promptEffect.betweenPrompts.toFixed(4)} between the ${r.promptEffect.prompts} subjects' prompts at one seed vs ${r.promptEffect.betweenSeeds.toFixed(4)} between ${r.promptEffect.seeds} seeds at one prompt)` : ''}`,
+    ),
+    `- rendered scenes for the same targets: ${(100 * reference.content.accuracy).toFixed(1)}% of ${reference.content.images}`,
     '',
     'Mean judged value per target level (-3, -1.5, 0, 1.5, 3):',
     '',

@@ -48,7 +48,7 @@ export interface ContentClassifierOptions {
 
 /**
  * Creates the shipped content classifier: a small convolutional net trained on rendered
- * scenes, weights embedded in the package (about 160 KB). Needs a tfjs backend; call
+ * scenes, weights embedded in the package (about 265 KB). Needs a tfjs backend; call
  * `ready()` first for speed.
  *
  * @throws CheckpointError when custom weights do not match the architecture.

@@ -9,8 +9,11 @@ import { tf } from '../tf.js';
 /** Input side length the network sees; other sizes are resized first. */
 export const CONTENT_INPUT_SIZE = 32;
 
-/** Layer shapes: four 3×3 convolutions (pooling after the first three), then a linear head. */
-const CONV_CHANNELS = [3, 16, 32, 64, 64] as const;
+/**
+ * Layer shapes: four 3×3 convolutions (pooling after the first three), then a linear head. The
+ * last convolution, at 4×4, is the widest: extra channels cost little compute there.
+ */
+const CONV_CHANNELS = [3, 16, 32, 64, 128] as const;
 
 /** Names and shapes of every parameter tensor, in storage order. */
 export function contentParamShapes(classes: number): [string, number[]][] {
