@@ -3,11 +3,20 @@
 // an independent evaluator, then refine one prompt with the textual-feedback loop.
 //   pnpm quickstart            the full run (≤ 10 minutes on 2 CPU cores)
 //   pnpm quickstart --smoke    a small configuration that checks every step in about a minute
+//   --workers N                worker threads on the wasm backend (default: one per core; 1: none)
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedGenerator, type Emotion, imageGrid, type RgbImage } from '@emofeedback/core';
 import { createLocalCritic } from '@emofeedback/feedback';
-import { encodePng, readyNode } from '@emofeedback/node';
+import {
+  encodePng,
+  ParallelSampler,
+  parallelGrpoRunner,
+  parallelLocalEvaluator,
+  readyNode,
+  withParallelSampling,
+} from '@emofeedback/node';
 import {
   createCompositeReward,
   createLocalEvaluator,
@@ -23,6 +32,12 @@ import {
 } from '@emofeedback/rl';
 
 const smoke = process.argv.includes('--smoke');
+const workersFlag = process.argv.indexOf('--workers');
+const requestedWorkers = workersFlag >= 0 ? Number(process.argv[workersFlag + 1]) : availableParallelism();
+if (!Number.isInteger(requestedWorkers) || requestedWorkers < 1) {
+  console.error(`--workers: expected an integer ≥ 1, got ${process.argv[workersFlag + 1]}`);
+  process.exit(2);
+}
 const out = process.env.EMOFEEDBACK_OUT ?? join('runs', smoke ? 'quickstart-smoke' : 'quickstart');
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -34,19 +49,35 @@ const evaluator = await createLocalEvaluator();
 const judge = await createLocalJudge();
 console.log(`generator ${generator.id}; reward evaluator ${evaluator.id}; judge ${judge.id}`);
 
+// The wasm backend runs on one thread: sampling, judging and gradients are spread over worker
+// threads, one per core (same results with any number of workers). The reward, which reads the
+// evaluator's features for its quality term, stays on this thread.
+const sampler =
+  device === 'wasm' && requestedWorkers > 1
+    ? await ParallelSampler.create(generator, { workers: requestedWorkers })
+    : null;
+console.log(sampler ? `${sampler.workers} worker threads` : 'no worker threads');
+const judgeOnWorkers = sampler ? parallelLocalEvaluator(sampler, 'judge') : judge;
+
 // RL trains on 10 prompts; the judge measures on 20 others × the 5×5 grid (500 images).
 const heldOut = smoke ? DEFAULT_HELD_OUT_PROMPTS.slice(0, 2) : DEFAULT_HELD_OUT_PROMPTS;
 const evaluation = gridTargets(heldOut);
 const targets = gridTargets(DEFAULT_TRAINING_PROMPTS);
 
 const trainer = new EmoFeedbackTrainer({
-  generator,
+  generator: sampler ? withParallelSampling(generator, sampler) : generator,
   evaluator,
-  judge,
+  judge: judgeOnWorkers,
+  ...(sampler ? { runIteration: parallelGrpoRunner(generator, sampler) } : {}),
   reward: defaultReward(evaluator),
   critic: createLocalCritic(),
   targets,
-  grpo: smoke ? { groupsPerIteration: 2, groupSize: 4, stepsPerIteration: 1 } : { learningRate: 1e-2 },
+  // Train with the guidance the generator samples with (its shipped default), so that what GRPO
+  // improves is what users get.
+  grpo: {
+    guidanceScale: generator.sampling.guidanceScale,
+    ...(smoke ? { groupsPerIteration: 2, groupSize: 4, stepsPerIteration: 1 } : {}),
+  },
   seed: 0,
   onEvent: (e) => {
     if (e.type === 'iteration') {
@@ -63,19 +94,39 @@ const trainer = new EmoFeedbackTrainer({
 });
 
 const quality = createCompositeReward({ evaluator, components: [qualityComponent(evaluator)] });
+// One set of 500 images per measurement (seeds 1000 + i, as trainer.judge uses), read by the judge
+// for the errors and by the reward model for the quality term.
 async function measure(label: string) {
-  const judged = await trainer.judge(evaluation);
   const images: RgbImage[] = [];
-  for (let i = 0; i < evaluation.length; i += 25) {
-    const chunk = evaluation.slice(i, i + 25);
+  await sampler?.sync();
+  for (let i = 0; i < evaluation.length; i += 50) {
+    const chunk = evaluation.slice(i, i + 50);
     images.push(
-      ...(await generator.generate({
+      ...(await (sampler ?? generator).generate({
         prompts: chunk.map((t) => t.prompt),
         emotions: chunk.map((t) => t.emotion),
         seeds: chunk.map((_, k) => 1000 + i + k),
       })),
     );
   }
+  const readings = await judgeOnWorkers.evaluate(images);
+  let ve = 0;
+  let ae = 0;
+  let n = 0;
+  readings.forEach((r, i) => {
+    if (!r.ok) return;
+    const t = (evaluation[i] as (typeof evaluation)[number]).emotion;
+    ve += Math.abs(r.valence - t.valence);
+    ae += Math.abs(r.arousal - t.arousal);
+    n++;
+  });
+  const judged = {
+    valenceError: ve / Math.max(1, n),
+    arousalError: ae / Math.max(1, n),
+    meanError: (ve + ae) / 2 / Math.max(1, n),
+    n,
+    failed: readings.length - n,
+  };
   const q = await quality.compute(
     images,
     evaluation.map((t) => t.emotion),
@@ -125,6 +176,7 @@ const drop = (before.judged.meanError - after.judged.meanError) / before.judged.
 const qualityChange = (after.quality - before.quality) / Math.abs(before.quality);
 const summary = {
   device,
+  workers: sampler?.workers ?? 0,
   iterations,
   before: { ...before.judged, quality: before.quality },
   after: { ...after.judged, quality: after.quality },
@@ -144,4 +196,5 @@ console.log(
   `judged error ${before.judged.meanError.toFixed(3)} → ${after.judged.meanError.toFixed(3)} (${(drop * 100).toFixed(1)}% lower); quality ${(qualityChange * 100).toFixed(1)}%`,
 );
 console.log(`wrote ${out}/ (grids, refined-best.png, summary.json); total ${elapsed()}`);
+await sampler?.dispose();
 process.exit(0);

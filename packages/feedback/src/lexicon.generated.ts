@@ -6,27 +6,27 @@ import type { DescriptorEffect } from './local-critic.js';
 
 /** The measured descriptor lexicon of the local prompt critic. */
 export const DEFAULT_LEXICON: readonly DescriptorEffect[] = [
-  { phrase: 'in bright daylight', group: 'light', valence: 0.014, arousal: -0.061 },
-  { phrase: 'at golden hour', group: 'light', valence: 0.089, arousal: 0.019 },
-  { phrase: 'at dusk', group: 'light', valence: -0.089, arousal: 0.035 },
-  { phrase: 'at night', group: 'light', valence: -0.28, arousal: -0.038 },
-  { phrase: 'under harsh flickering light', group: 'light', valence: 0.386, arousal: -0.098 },
-  { phrase: 'clear skies', group: 'weather', valence: 0.027, arousal: 0.019 },
-  { phrase: 'heavy rain', group: 'weather', valence: -0.023, arousal: 0.005 },
-  { phrase: 'thick fog', group: 'weather', valence: 0.001, arousal: -0.088 },
-  { phrase: 'falling snow', group: 'weather', valence: -0.009, arousal: 0.012 },
-  { phrase: 'a thunderstorm with lightning', group: 'weather', valence: -0.124, arousal: 0.025 },
-  { phrase: 'warm colours', group: 'palette', valence: 0.178, arousal: -0.012 },
-  { phrase: 'cool blue tones', group: 'palette', valence: -0.19, arousal: 0.07 },
-  { phrase: 'soft pastel colours', group: 'palette', valence: -0.247, arousal: -0.18 },
-  { phrase: 'vivid saturated colours', group: 'palette', valence: 0.071, arousal: 0.007 },
-  { phrase: 'cold grey colours', group: 'palette', valence: -0.082, arousal: 0.001 },
-  { phrase: 'dark muted tones', group: 'palette', valence: -0.279, arousal: 0.041 },
+  { phrase: 'in bright daylight', group: 'light', valence: 0.163, arousal: -0.104 },
+  { phrase: 'at golden hour', group: 'light', valence: -0.116, arousal: 0.09 },
+  { phrase: 'at dusk', group: 'light', valence: -0.16, arousal: -0.028 },
+  { phrase: 'at night', group: 'light', valence: 0.127, arousal: -0.358 },
+  { phrase: 'under harsh flickering light', group: 'light', valence: 0.827, arousal: 0.011 },
+  { phrase: 'clear skies', group: 'weather', valence: 0.027, arousal: 0.072 },
+  { phrase: 'heavy rain', group: 'weather', valence: -0.096, arousal: -0.004 },
+  { phrase: 'thick fog', group: 'weather', valence: 0.357, arousal: -0.158 },
+  { phrase: 'falling snow', group: 'weather', valence: 0.04, arousal: 0.068 },
+  { phrase: 'a thunderstorm with lightning', group: 'weather', valence: -0.115, arousal: -0.083 },
+  { phrase: 'warm colours', group: 'palette', valence: 0.081, arousal: 0.113 },
+  { phrase: 'cool blue tones', group: 'palette', valence: -0.112, arousal: 0.026 },
+  { phrase: 'soft pastel colours', group: 'palette', valence: 0.172, arousal: -0.322 },
+  { phrase: 'vivid saturated colours', group: 'palette', valence: 0.104, arousal: 0.067 },
+  { phrase: 'cold grey colours', group: 'palette', valence: -0.176, arousal: -0.015 },
+  { phrase: 'dark muted tones', group: 'palette', valence: -0.1, arousal: -0.167 },
 ];
 
 /** What the lexicon was measured with. */
 export const DEFAULT_LEXICON_SOURCE = {
   generator: 'emoflow-32@1',
-  evaluator: 'local:mobilenet-v2-140/oasis-bass@1',
+  evaluator: 'local:mobilenet-v2-140-multilayer/oasis-bass@2',
   imagesPerPhrase: 100,
 } as const;

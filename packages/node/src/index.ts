@@ -28,7 +28,7 @@ export {
   type RatedImage,
 } from './files/rated-dataset.js';
 export { parallelFlowMatchingStep } from './parallel/flow-matching.js';
-export { parallelGrpoIteration } from './parallel/grpo.js';
+export { parallelGrpoIteration, parallelGrpoRunner } from './parallel/grpo.js';
 export type {
   FlowMatchingGradientRequest,
   FlowMatchingGradientResult,

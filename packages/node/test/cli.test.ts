@@ -282,6 +282,24 @@ describe('emofeedback (built CLI)', () => {
     expect(existsSync(join(runDir, 'lora', 'manifest.json'))).toBe(true);
     const metrics = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     expect(metrics).toHaveLength(2);
+    // Worker threads (one per core by default on wasm) do not change the run: the same two
+    // iterations on the main thread only give the same rewards (iteration 2 samples from the
+    // adapters that iteration 1 trained).
+    expect(JSON.parse(second.stdout).workers).toBeGreaterThanOrEqual(1);
+    const single = join(dir, 'run-single');
+    const alone = await run([
+      ...args.map((a) => (a === runDir ? single : a)),
+      '--iterations',
+      '2',
+      '--workers',
+      '1',
+    ]);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(JSON.parse(alone.stdout).workers).toBe(1);
+    const singleMetrics = (await readFile(join(single, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    singleMetrics.forEach((line, i) => {
+      expect(JSON.parse(line).rewardMean).toBeCloseTo(JSON.parse(metrics[i] as string).rewardMean, 4);
+    });
 
     const html = join(dir, 'report.html');
     const report = await run([

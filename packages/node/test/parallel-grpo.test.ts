@@ -1,7 +1,12 @@
 import { createEmoFlowGenerator, type EmoFlowGenerator, ready, SeededRandom, tf } from '@emofeedback/core';
-import { grpoConfig, grpoIteration, type RewardFunction } from '@emofeedback/rl';
+import { EmoFeedbackTrainer, grpoConfig, grpoIteration, type RewardFunction } from '@emofeedback/rl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ParallelSampler, parallelGrpoIteration } from '../src/index.js';
+import {
+  ParallelSampler,
+  parallelGrpoIteration,
+  parallelGrpoRunner,
+  withParallelSampling,
+} from '../src/index.js';
 
 const tiny = {
   imageSize: 8,
@@ -90,6 +95,42 @@ describe('parallelGrpoIteration', () => {
       other.losses.forEach((l, i) => {
         expect(l).toBeCloseTo(local.losses[i] as number, 4);
       });
+    }
+  });
+});
+
+describe('parallelGrpoRunner', () => {
+  beforeAll(async () => {
+    await ready({ device: 'wasm' });
+  });
+
+  it('trains EmoFeedbackTrainer to the same adapters as its default runner', async () => {
+    const evaluator = { id: 'unused', evaluate: async () => [] };
+    const options = { evaluator, reward, targets, grpo: config, seed: 3 };
+    const local = fresh();
+    const parallel = fresh();
+    const sampler = await ParallelSampler.create(parallel, { workers: 2 });
+    try {
+      await new EmoFeedbackTrainer({ ...options, generator: local }).train({ iterations: 2 });
+      const trainer = new EmoFeedbackTrainer({
+        ...options,
+        generator: withParallelSampling(parallel, sampler),
+        runIteration: parallelGrpoRunner(parallel, sampler),
+      });
+      const { history } = await trainer.train({ iterations: 2 });
+      expect(history).toHaveLength(2);
+      const a = adapters(local);
+      const b = adapters(parallel);
+      expect(Math.max(...a.flatMap((w) => [...w].map(Math.abs)))).toBeGreaterThan(0);
+      a.forEach((w, i) => {
+        const other = b[i] as Float32Array;
+        for (let j = 0; j < w.length; j++)
+          expect(Math.abs((w[j] as number) - (other[j] as number))).toBeLessThan(1e-4);
+      });
+    } finally {
+      await sampler.dispose();
+      local.dispose();
+      parallel.dispose();
     }
   });
 });

@@ -125,13 +125,8 @@ export interface GrpoIterationMetrics {
   readonly timings: { readonly sampleMs: number; readonly rewardMs: number; readonly updateMs: number };
 }
 
-/**
- * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
- * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
- * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
- * gradients accumulated over `microBatchesPerUpdate` micro-batches per Adam step.
- */
-export async function grpoIteration(args: {
+/** What one GRPO iteration works on. */
+export interface GrpoIterationArgs {
   readonly generator: TrainableGenerator;
   readonly reward: RewardFunction;
   readonly optimizer: tf.Optimizer;
@@ -139,7 +134,23 @@ export async function grpoIteration(args: {
   readonly config: GrpoConfig;
   readonly rng: SeededRandom;
   readonly signal?: AbortSignal;
-}): Promise<GrpoIterationMetrics> {
+}
+
+/**
+ * Runs one GRPO iteration. {@link grpoIteration} is the default; a runner that spreads the same
+ * computation over worker threads (`parallelGrpoRunner` in `@emofeedback/node`) can replace it.
+ * A runner must draw from `rng` exactly as `grpoIteration` does, so that runs resume and
+ * reproduce whichever runner is used.
+ */
+export type GrpoIterationRunner = (args: GrpoIterationArgs) => Promise<GrpoIterationMetrics>;
+
+/**
+ * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
+ * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
+ * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
+ * gradients accumulated over `microBatchesPerUpdate` micro-batches per Adam step.
+ */
+export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterationMetrics> {
   const { generator, reward, optimizer, config, rng } = args;
   const groups = Array.from({ length: config.groupsPerIteration }, () => rng.choice(args.targets));
   const prompts = groups.flatMap((g) => Array.from({ length: config.groupSize }, () => g.prompt));

@@ -10,7 +10,9 @@ export { ExponentialMovingAverage } from './ema.js';
 export {
   DEFAULT_GRPO,
   type GrpoConfig,
+  type GrpoIterationArgs,
   type GrpoIterationMetrics,
+  type GrpoIterationRunner,
   grpoConfig,
   grpoIteration,
   storedLogProbs,

@@ -17,6 +17,7 @@ import { CheckpointManager, type CheckpointStore } from './checkpoint-store.js';
 import {
   type GrpoConfig,
   type GrpoIterationMetrics,
+  type GrpoIterationRunner,
   grpoConfig,
   grpoIteration,
   type TrainingTarget,
@@ -63,6 +64,11 @@ export interface EmoFeedbackTrainerOptions {
     readonly seeds?: readonly number[];
   };
   readonly grpo?: Partial<GrpoConfig>;
+  /**
+   * Runs each GRPO iteration; default {@link grpoIteration} on this thread. In Node,
+   * `parallelGrpoRunner` from `@emofeedback/node` uses every core with the same results.
+   */
+  readonly runIteration?: GrpoIterationRunner;
   /** Seed of every draw of the run (targets, image seeds, timestep choice). */
   readonly seed?: number;
   /** Where checkpoints go; `train()` resumes from the latest one found there. */
@@ -166,7 +172,7 @@ export class EmoFeedbackTrainer {
       const rngBefore = this.rng.getState();
       let metrics: GrpoIterationMetrics;
       try {
-        metrics = await grpoIteration({
+        metrics = await (this.options.runIteration ?? grpoIteration)({
           generator: this.options.generator,
           reward: this.options.reward,
           optimizer: this.optimizer,

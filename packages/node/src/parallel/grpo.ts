@@ -2,6 +2,7 @@ import { type EmoFlowGenerator, type SeededRandom, tf } from '@emofeedback/core'
 import {
   type GrpoConfig,
   type GrpoIterationMetrics,
+  type GrpoIterationRunner,
   groupAdvantages,
   type RewardFunction,
   type TrainingTarget,
@@ -166,4 +167,26 @@ function applyUpdate(
   optimizer.applyGradients(named);
   tf.dispose(Object.values(named));
   return norm;
+}
+
+/**
+ * A runner for `EmoFeedbackTrainer`'s `runIteration` option: every iteration runs as
+ * {@link parallelGrpoIteration} on `sampler`'s workers, training `generator` (the same one the
+ * sampler was created from; the trainer's own generator may be its `withParallelSampling` view).
+ */
+export function parallelGrpoRunner(
+  generator: EmoFlowGenerator,
+  sampler: ParallelSampler,
+): GrpoIterationRunner {
+  return (args) =>
+    parallelGrpoIteration({
+      generator,
+      sampler,
+      reward: args.reward,
+      optimizer: args.optimizer,
+      targets: args.targets,
+      config: args.config,
+      rng: args.rng,
+      ...(args.signal ? { signal: args.signal } : {}),
+    });
 }

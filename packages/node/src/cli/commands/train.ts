@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { encodeCheckpoint } from '@emofeedback/core';
+import { encodeCheckpoint, tf } from '@emofeedback/core';
 import { createLocalCritic } from '@emofeedback/feedback';
 import { createLocalEvaluator, createLocalJudge } from '@emofeedback/reward';
 import {
@@ -12,6 +13,8 @@ import {
 } from '@emofeedback/rl';
 import type { Command } from 'commander';
 import { FolderCheckpointStore } from '../../checkpoint-store.js';
+import { parallelGrpoRunner } from '../../parallel/grpo.js';
+import { ParallelSampler, parallelLocalEvaluator, withParallelSampling } from '../../parallel/sampler.js';
 import { type CliIo, CliUsageError, intFlag, numberFlag } from '../io.js';
 import { createProgress } from '../progress.js';
 import { generatorFromFlags } from './shared.js';
@@ -29,6 +32,7 @@ interface TrainFlags {
   rank?: string;
   groups?: string;
   groupSize?: string;
+  workers?: string;
   json?: boolean;
 }
 
@@ -70,6 +74,10 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--rank <r>', 'LoRA rank', '4')
     .option('--groups <n>', '(prompt, target) groups per iteration', '4')
     .option('--group-size <n>', 'samples per group', '8')
+    .option(
+      '--workers <n>',
+      'worker threads on the wasm backend (default: one per core; 1: train on the main thread only)',
+    )
     .option('--json', 'print a JSON summary on stdout')
     .action(async (flags: TrainFlags) => {
       const iterations = intFlag('iterations', flags.iterations, 40, 0, 1_000_000);
@@ -80,6 +88,14 @@ export function registerTrain(program: Command, io: CliIo): void {
       const rank = intFlag('rank', flags.rank, 4, 1, 64);
       const groupsPerIteration = intFlag('groups', flags.groups, 4, 1, 256);
       const groupSize = intFlag('group-size', flags.groupSize, 8, 2, 256);
+      // The wasm backend is single-threaded; other backends use their own threads or a GPU.
+      const workers = intFlag(
+        'workers',
+        flags.workers,
+        tf.getBackend() === 'wasm' ? availableParallelism() : 1,
+        1,
+        256,
+      );
       const minutes = flags.minutes === undefined ? undefined : numberFlag('minutes', flags.minutes);
       if (minutes !== undefined && !(minutes > 0))
         throw new CliUsageError(`--minutes must be > 0, got '${flags.minutes}'`);
@@ -92,10 +108,13 @@ export function registerTrain(program: Command, io: CliIo): void {
       const judge = evalEvery > 0 ? await createLocalJudge() : undefined;
       const metricsFile = join(flags.run, 'metrics.jsonl');
       const progress = createProgress(io, !flags.json);
+      // Sampling, judging and gradients over the workers: same results as on one thread.
+      const sampler = workers > 1 ? await ParallelSampler.create(base, { workers }) : null;
       const trainer = new EmoFeedbackTrainer({
-        generator: base,
+        generator: sampler ? withParallelSampling(base, sampler) : base,
         evaluator,
-        judge,
+        judge: sampler && judge ? parallelLocalEvaluator(sampler, 'judge') : judge,
+        ...(sampler ? { runIteration: parallelGrpoRunner(base, sampler) } : {}),
         reward: defaultReward(evaluator),
         critic: createLocalCritic(),
         targets: gridTargets(prompts),
@@ -128,6 +147,7 @@ export function registerTrain(program: Command, io: CliIo): void {
           iterations: done,
           iterationsThisRun: history.length,
           seconds: (Date.now() - started) / 1000,
+          workers: sampler?.workers ?? 1,
           lastReward: last?.rewardMean ?? null,
           lora: join(flags.run, 'lora'),
           metrics: metricsFile,
@@ -138,6 +158,7 @@ export function registerTrain(program: Command, io: CliIo): void {
             : `trained to iteration ${done} (${history.length} this run, ${summary.seconds.toFixed(0)} s); LoRA in ${summary.lora}\n`,
         );
       } finally {
+        await sampler?.dispose();
         trainer.dispose();
         base.dispose();
         evaluator.dispose?.();
