@@ -46,6 +46,9 @@ describe('wasm replacement kernels', () => {
     [3, 1, 'valid', 9, 3],
     [4, 2, 1, 16, 4],
     [5, 1, 'same', 8, 3],
+    // Taps come from the input's stride×stride parity planes: strides that do not divide H.
+    [3, 3, 'valid', 14, 5],
+    [2, 2, 'valid', 9, 3],
   ];
   for (const [k, s, pad, h, cin] of convCases) {
     it(`Conv2DBackpropFilter / Conv2DBackpropInput k${k} s${s} pad ${pad} ${h}×${h}×${cin}`, async () => {

@@ -67,8 +67,65 @@ function dilate(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   return tf.slice(full, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
 }
 
-/** The (kh·kw) strided windows of a padded input, one [N, OH, OW, C] view per filter tap. */
+/**
+ * The (kh·kw) strided windows of a padded input, one [N, OH, OW, C] view per filter tap.
+ * Every tap is a unit-stride `slice`: tfjs-wasm's `StridedSlice` walks element by element and was
+ * the second-largest kernel of a training step. With stride s, the input is first split into its
+ * s×s parity planes (x[:, p::s, q::s, :]) by two rank-3 reshape-transposes; tap (i, j) is then a
+ * contiguous window of plane (i mod s, j mod s).
+ */
 function taps(xPadded: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D[] {
+  const [n, h, w, c] = xPadded.shape;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const out: tf.Tensor4D[] = [];
+  if (sh === 1 && sw === 1) {
+    for (let i = 0; i < info.filterHeight; i++) {
+      for (let j = 0; j < info.filterWidth; j++) {
+        out.push(
+          tf.slice(
+            xPadded,
+            [0, i * info.dilationHeight, j * info.dilationWidth, 0],
+            [n, info.outHeight, info.outWidth, c],
+          ),
+        );
+      }
+    }
+    return out;
+  }
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return stridedTaps(xPadded, info);
+  // Pad to multiples of the strides, so that every plane has the same shape.
+  const hp = Math.ceil(h / sh);
+  const wp = Math.ceil(w / sw);
+  const even = tf.pad(xPadded, [
+    [0, 0],
+    [0, hp * sh - h],
+    [0, wp * sw - w],
+    [0, 0],
+  ]);
+  // [n·hp, sh, wp·sw·c] → [sh, n·hp, wp·sw·c]: row parity first.
+  const rows = tf.transpose(tf.reshape(even, [n * hp, sh, wp * sw * c]), [1, 0, 2]);
+  // [sh·n·hp·wp, sw, c] → [sw, sh·n·hp·wp, c]: column parity first.
+  const cols = tf.transpose(tf.reshape(rows, [sh * n * hp * wp, sw, c]), [1, 0, 2]);
+  // Plane (p, q) holds rows (q·sh + p)·n … + n.
+  const planes = tf.reshape(cols, [sw * sh * n, hp, wp, c]);
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      const plane = (j % sw) * sh + (i % sh);
+      out.push(
+        tf.slice(
+          planes,
+          [plane * n, Math.floor(i / sh), Math.floor(j / sw), 0],
+          [n, info.outHeight, info.outWidth, c],
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** Taps by strided slicing: the general case (stride and dilation both above 1). */
+function stridedTaps(xPadded: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D[] {
   const [n, , , c] = xPadded.shape;
   const out: tf.Tensor4D[] = [];
   for (let i = 0; i < info.filterHeight; i++) {
