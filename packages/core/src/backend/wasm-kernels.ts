@@ -108,7 +108,7 @@ function taps(xPadded: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor
   // [sh·n·hp·wp, sw, c] → [sw, sh·n·hp·wp, c]: column parity first.
   const cols = tf.transpose(tf.reshape(rows, [sh * n * hp * wp, sw, c]), [1, 0, 2]);
   // Plane (p, q) holds rows (q·sh + p)·n … + n.
-  const planes = tf.reshape(cols, [sw * sh * n, hp, wp, c]);
+  const planes = tf.reshape(cols, [sw * sh * n, hp, wp, c]) as tf.Tensor4D;
   for (let i = 0; i < info.filterHeight; i++) {
     for (let j = 0; j < info.filterWidth; j++) {
       const plane = (j % sw) * sh + (i % sh);
