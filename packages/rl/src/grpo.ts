@@ -6,7 +6,7 @@ import {
   type Trajectory,
   tf,
 } from '@emofeedback/core';
-import { groupAdvantages } from './advantages.js';
+import { type GroupAdvantages, groupAdvantages } from './advantages.js';
 import { ppoClipLoss } from './ppo.js';
 import type { RewardFunction } from './reward-function.js';
 
@@ -144,15 +144,25 @@ export interface GrpoIterationArgs {
  */
 export type GrpoIterationRunner = (args: GrpoIterationArgs) => Promise<GrpoIterationMetrics>;
 
-/**
- * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
- * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
- * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
- * gradients accumulated over `microBatchesPerUpdate` micro-batches per Adam step.
- */
-export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterationMetrics> {
-  const { generator, reward, optimizer, config, rng } = args;
-  const groups = Array.from({ length: config.groupsPerIteration }, () => rng.choice(args.targets));
+/** One iteration's random draws, made in the order every GRPO runner must make them. */
+export interface GrpoIterationPlan {
+  /** The (prompt, target) of each group. */
+  readonly groups: readonly TrainingTarget[];
+  /** Per sample (groups × groupSize, group-major). */
+  readonly prompts: readonly string[];
+  readonly emotions: readonly Emotion[];
+  readonly seeds: readonly number[];
+  /** The trained timestep indices, ascending. */
+  readonly trainSteps: readonly number[];
+}
+
+/** Draws an iteration's groups, seeds and trained steps from `rng`. */
+export function planGrpoIteration(
+  targets: readonly TrainingTarget[],
+  config: GrpoConfig,
+  rng: SeededRandom,
+): GrpoIterationPlan {
+  const groups = Array.from({ length: config.groupsPerIteration }, () => rng.choice(targets));
   const prompts = groups.flatMap((g) => Array.from({ length: config.groupSize }, () => g.prompt));
   const emotions = groups.flatMap((g) => Array.from({ length: config.groupSize }, () => g.emotion));
   const seeds = prompts.map(() => rng.nextUint32() >>> 1);
@@ -164,6 +174,132 @@ export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterat
     .shuffle(window)
     .slice(0, Math.min(config.stepsPerIteration, window.length))
     .sort((a, b) => a - b);
+  return { groups, prompts, emotions, seeds, trainSteps };
+}
+
+/** Per-sample advantages (group-normalised) and the samples of the groups that are kept. */
+export function sampleAdvantages(
+  rewards: readonly number[],
+  config: GrpoConfig,
+): { advantages: number[]; kept: number[]; stats: GroupAdvantages } {
+  const grouped = Array.from({ length: config.groupsPerIteration }, (_, g) =>
+    rewards.slice(g * config.groupSize, (g + 1) * config.groupSize),
+  );
+  const stats = groupAdvantages(grouped, { clip: config.advantageClip });
+  const advantages = stats.advantages.flat();
+  const kept = advantages.map((_, i) => i).filter((i) => stats.kept[Math.floor(i / config.groupSize)]);
+  return { advantages, kept, stats };
+}
+
+/**
+ * The micro-batches of one inner epoch (the kept samples in order in the first epoch, shuffled
+ * from `rng` after), each with the weight of its gradient in the accumulated update.
+ */
+export function epochMicroBatches(
+  kept: readonly number[],
+  epoch: number,
+  trainedSteps: number,
+  config: GrpoConfig,
+  rng: SeededRandom,
+): { samples: number[]; weight: number; update: boolean }[] {
+  const order = epoch === 0 ? [...kept] : rng.shuffle(kept);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length; i += config.microBatch)
+    batches.push(order.slice(i, i + config.microBatch));
+  const perUpdate = config.microBatchesPerUpdate;
+  return batches.map((samples, mb) => {
+    const inUpdate = Math.min(perUpdate, batches.length - Math.floor(mb / perUpdate) * perUpdate);
+    return {
+      samples,
+      weight: 1 / (inUpdate * trainedSteps),
+      update: (mb + 1) % perUpdate === 0 || mb === batches.length - 1,
+    };
+  });
+}
+
+/** Running sums of the loss terms over an iteration's (micro-batch, step) terms. */
+export class GrpoLossTotals {
+  loss = 0;
+  policy = 0;
+  kl = 0;
+  approxKl = 0;
+  clip = 0;
+  terms = 0;
+  firstRatio = Number.NaN;
+  firstKl = Number.NaN;
+  gradNorm = 0;
+
+  /** Adds one term; `kl` is null when the KL weight is 0. */
+  add(term: {
+    loss: number;
+    policyLoss: number;
+    kl: number | null;
+    approxKl: number;
+    clipFraction: number;
+    ratio: number;
+  }): void {
+    if (term.kl !== null) {
+      this.kl += term.kl;
+      if (Number.isNaN(this.firstKl)) this.firstKl = term.kl;
+    }
+    if (Number.isNaN(this.firstRatio)) this.firstRatio = term.ratio;
+    this.loss += term.loss;
+    this.policy += term.policyLoss;
+    this.approxKl += term.approxKl;
+    this.clip += term.clipFraction;
+    this.terms++;
+  }
+}
+
+/** The metrics of an iteration from its rewards, advantages, loss totals and timings. */
+export function grpoIterationMetrics(
+  scored: {
+    readonly rewards: readonly number[];
+    readonly components: Readonly<Record<string, readonly number[]>>;
+  },
+  stats: GroupAdvantages,
+  totals: GrpoLossTotals,
+  groups: number,
+  timings: GrpoIterationMetrics['timings'],
+): GrpoIterationMetrics {
+  const valid = scored.rewards.filter((r) => Number.isFinite(r));
+  const mean = valid.reduce((s, r) => s + r, 0) / Math.max(1, valid.length);
+  const std = Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(1, valid.length));
+  const components: Record<string, number> = {};
+  for (const [name, values] of Object.entries(scored.components)) {
+    const ok = values.filter((v) => Number.isFinite(v));
+    components[name] = ok.reduce((s, v) => s + v, 0) / Math.max(1, ok.length);
+  }
+  const n = Math.max(1, totals.terms);
+  return {
+    rewardMean: mean,
+    rewardStd: std,
+    components,
+    loss: totals.loss / n,
+    policyLoss: totals.policy / n,
+    klLoss: totals.kl / n,
+    approxKl: totals.approxKl / n,
+    clipFraction: totals.clip / n,
+    firstRatio: totals.firstRatio,
+    firstKl: totals.firstKl,
+    gradNorm: totals.gradNorm,
+    zeroSpreadGroups: stats.zeroSpreadGroups,
+    zeroSpreadFraction: stats.zeroSpreadGroups / groups,
+    invalidSamples: stats.invalidSamples,
+    timings,
+  };
+}
+
+/**
+ * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
+ * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
+ * per-step ratio plus β·KL to the adapters-off reference, over a window of timesteps, with
+ * gradients accumulated over `microBatchesPerUpdate` micro-batches per Adam step.
+ */
+export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterationMetrics> {
+  const { generator, reward, optimizer, config, rng } = args;
+  const plan = planGrpoIteration(args.targets, config, rng);
+  const { prompts, emotions, seeds, trainSteps } = plan;
 
   const t0 = Date.now();
   const trajectory = await generator.sampleTrajectories(
@@ -179,34 +315,19 @@ export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterat
   const scored = await reward.score(trajectory.images, emotions, prompts);
   const t2 = Date.now();
 
-  const grouped = groups.map((_, g) =>
-    scored.rewards.slice(g * config.groupSize, (g + 1) * config.groupSize),
-  );
-  const adv = groupAdvantages(grouped, { clip: config.advantageClip });
-  const advantages = adv.advantages.flat();
-  const keptSamples = advantages.map((_, i) => i).filter((i) => adv.kept[Math.floor(i / config.groupSize)]);
-
-  let lossSum = 0;
-  let policySum = 0;
-  let klSum = 0;
-  let approxKlSum = 0;
-  let clipSum = 0;
-  let terms = 0;
-  let firstRatio = Number.NaN;
-  let firstKl = Number.NaN;
-  let gradNorm = 0;
+  const { advantages, kept, stats } = sampleAdvantages(scored.rewards, config);
+  const totals = new GrpoLossTotals();
   const variables = generator.trainableVariables();
 
-  for (let epoch = 0; epoch < config.innerEpochs && keptSamples.length > 0; epoch++) {
-    const order = epoch === 0 ? keptSamples : rng.shuffle(keptSamples);
-    const microBatches: number[][] = [];
-    for (let i = 0; i < order.length; i += config.microBatch)
-      microBatches.push(order.slice(i, i + config.microBatch));
-    const perUpdate = config.microBatchesPerUpdate;
+  for (let epoch = 0; epoch < config.innerEpochs && kept.length > 0; epoch++) {
     let accumulated: tf.Tensor[] = variables.map((v) => tf.zerosLike(v));
-    for (const [mb, samples] of microBatches.entries()) {
-      const inUpdate = Math.min(perUpdate, microBatches.length - Math.floor(mb / perUpdate) * perUpdate);
-      const weight = 1 / (inUpdate * trainSteps.length);
+    for (const { samples, weight, update } of epochMicroBatches(
+      kept,
+      epoch,
+      trainSteps.length,
+      config,
+      rng,
+    )) {
       for (const step of trainSteps) {
         const oldLogProb = samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number);
         // The reference means are constants of the loss: computed with adapters off, outside the tape.
@@ -218,38 +339,34 @@ export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterat
                 return r.means;
               })
             : null;
+        const term = { policyLoss: 0, kl: null as number | null, approxKl: 0, clipFraction: 0, ratio: 0 };
         const { value, grads } = tf.variableGrads(() => {
           const cur = generator.scoreTrajectory(trajectory, { steps: [step], samples });
           const logProb = tf.reshape(cur.logProbs, [samples.length]);
-          const terms_ = ppoClipLoss(
+          const clip = ppoClipLoss(
             logProb,
             tf.tensor1d(oldLogProb),
             tf.tensor1d(samples.map((s) => advantages[s] as number)),
             config.clipRange,
           );
-          let loss: tf.Scalar = terms_.loss;
+          let loss: tf.Scalar = clip.loss;
           if (refMeans) {
             const std = cur.stds[0] as number;
             // Flow-GRPO's KL between the two Gaussian transitions: ‖μθ − μref‖² / (2σ²), per-pixel mean.
             const kl = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
-            const klValue = kl.dataSync()[0] as number;
-            klSum += klValue;
-            if (Number.isNaN(firstKl)) firstKl = klValue;
+            term.kl = kl.dataSync()[0] as number;
             loss = tf.add(loss, tf.mul(kl, config.klWeight)) as tf.Scalar;
           }
-          policySum += terms_.loss.dataSync()[0] as number;
-          approxKlSum += terms_.approxKl.dataSync()[0] as number;
-          clipSum += terms_.clipFraction.dataSync()[0] as number;
-          if (Number.isNaN(firstRatio)) {
-            firstRatio = tf.tidy(
-              () => tf.mean(tf.exp(tf.sub(logProb, tf.tensor1d(oldLogProb)))).dataSync()[0] as number,
-            );
-          }
+          term.policyLoss = clip.loss.dataSync()[0] as number;
+          term.approxKl = clip.approxKl.dataSync()[0] as number;
+          term.clipFraction = clip.clipFraction.dataSync()[0] as number;
+          term.ratio = tf.tidy(
+            () => tf.mean(tf.exp(tf.sub(logProb, tf.tensor1d(oldLogProb)))).dataSync()[0] as number,
+          );
           return loss;
         }, variables);
         refMeans?.dispose();
-        lossSum += value.dataSync()[0] as number;
-        terms++;
+        totals.add({ ...term, loss: value.dataSync()[0] as number });
         value.dispose();
         variables.forEach((v, i) => {
           const g = grads[v.name];
@@ -260,41 +377,19 @@ export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterat
         });
         tf.dispose(grads);
       }
-      if ((mb + 1) % perUpdate === 0 || mb === microBatches.length - 1) {
-        gradNorm = applyUpdate(optimizer, variables, accumulated, config.maxGradNorm);
+      if (update) {
+        totals.gradNorm = applyUpdate(optimizer, variables, accumulated, config.maxGradNorm);
         accumulated = variables.map((v) => tf.zerosLike(v));
       }
     }
     tf.dispose(accumulated);
   }
   const t3 = Date.now();
-
-  const valid = scored.rewards.filter((r) => Number.isFinite(r));
-  const mean = valid.reduce((s, r) => s + r, 0) / Math.max(1, valid.length);
-  const std = Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(1, valid.length));
-  const components: Record<string, number> = {};
-  for (const [name, values] of Object.entries(scored.components)) {
-    const ok = values.filter((v) => Number.isFinite(v));
-    components[name] = ok.reduce((s, v) => s + v, 0) / Math.max(1, ok.length);
-  }
-  const n = Math.max(1, terms);
-  return {
-    rewardMean: mean,
-    rewardStd: std,
-    components,
-    loss: lossSum / n,
-    policyLoss: policySum / n,
-    klLoss: klSum / n,
-    approxKl: approxKlSum / n,
-    clipFraction: clipSum / n,
-    firstRatio,
-    firstKl,
-    gradNorm,
-    zeroSpreadGroups: adv.zeroSpreadGroups,
-    zeroSpreadFraction: adv.zeroSpreadGroups / groups.length,
-    invalidSamples: adv.invalidSamples,
-    timings: { sampleMs: t1 - t0, rewardMs: t2 - t1, updateMs: t3 - t2 },
-  };
+  return grpoIterationMetrics(scored, stats, totals, plan.groups.length, {
+    sampleMs: t1 - t0,
+    rewardMs: t2 - t1,
+    updateMs: t3 - t2,
+  });
 }
 
 /** Clips the accumulated gradient's global norm, takes one Adam step; returns the norm. */

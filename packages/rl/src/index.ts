@@ -9,12 +9,18 @@ export {
 export { ExponentialMovingAverage } from './ema.js';
 export {
   DEFAULT_GRPO,
+  epochMicroBatches,
   type GrpoConfig,
   type GrpoIterationArgs,
   type GrpoIterationMetrics,
+  type GrpoIterationPlan,
   type GrpoIterationRunner,
+  GrpoLossTotals,
   grpoConfig,
   grpoIteration,
+  grpoIterationMetrics,
+  planGrpoIteration,
+  sampleAdvantages,
   storedLogProbs,
   type TrainingTarget,
 } from './grpo.js';
