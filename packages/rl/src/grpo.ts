@@ -229,15 +229,8 @@ export class GrpoLossTotals {
   firstKl = Number.NaN;
   gradNorm = 0;
 
-  /** Adds one term; `kl` is null when the KL weight is 0. */
-  add(term: {
-    loss: number;
-    policyLoss: number;
-    kl: number | null;
-    approxKl: number;
-    clipFraction: number;
-    ratio: number;
-  }): void {
+  /** Adds one (micro-batch, timestep) term. */
+  add(term: GrpoStepTerms): void {
     if (term.kl !== null) {
       this.kl += term.kl;
       if (Number.isNaN(this.firstKl)) this.firstKl = term.kl;
@@ -290,6 +283,71 @@ export function grpoIterationMetrics(
   };
 }
 
+/** The loss terms of one (micro-batch, timestep) of GRPO, as {@link GrpoLossTotals.add} takes them. */
+export interface GrpoStepTerms {
+  readonly loss: number;
+  readonly policyLoss: number;
+  /** The KL term, or null when the KL weight is 0. */
+  readonly kl: number | null;
+  readonly approxKl: number;
+  readonly clipFraction: number;
+  /** Mean of exp(log π − log π_old) over the samples (1 on-policy). */
+  readonly ratio: number;
+}
+
+/**
+ * The GRPO loss of some samples of a stored trajectory at one timestep, and its gradient with
+ * respect to the generator's trainable variables (keyed by variable name; the caller disposes
+ * them): the PPO-clip loss on the per-step ratio plus β·KL to the adapters-off reference.
+ */
+export function grpoStepGradients(
+  generator: TrainableGenerator,
+  trajectory: Trajectory,
+  request: {
+    readonly step: number;
+    readonly samples: readonly number[];
+    readonly oldLogProb: readonly number[];
+    readonly advantages: readonly number[];
+    readonly clipRange: number;
+    readonly klWeight: number;
+  },
+): { grads: tf.NamedTensorMap; terms: GrpoStepTerms } {
+  const { step, samples } = request;
+  // The reference means are constants of the loss: computed with adapters off, outside the tape.
+  const refMeans =
+    request.klWeight > 0
+      ? generator.withAdaptersDisabled(() => {
+          const r = generator.scoreTrajectory(trajectory, { steps: [step], samples });
+          r.logProbs.dispose();
+          return r.means;
+        })
+      : null;
+  const terms = { loss: 0, policyLoss: 0, kl: null as number | null, approxKl: 0, clipFraction: 0, ratio: 0 };
+  const { value, grads } = tf.variableGrads(() => {
+    const cur = generator.scoreTrajectory(trajectory, { steps: [step], samples });
+    const logProb = tf.reshape(cur.logProbs, [samples.length]);
+    const old = tf.tensor1d([...request.oldLogProb]);
+    const clip = ppoClipLoss(logProb, old, tf.tensor1d([...request.advantages]), request.clipRange);
+    let loss: tf.Scalar = clip.loss;
+    if (refMeans) {
+      const std = cur.stds[0] as number;
+      // Flow-GRPO's KL between the two Gaussian transitions: ‖μθ − μref‖² / (2σ²), per-pixel mean.
+      const kl = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
+      terms.kl = kl.dataSync()[0] as number;
+      loss = tf.add(loss, tf.mul(kl, request.klWeight)) as tf.Scalar;
+    }
+    terms.policyLoss = clip.loss.dataSync()[0] as number;
+    terms.approxKl = clip.approxKl.dataSync()[0] as number;
+    terms.clipFraction = clip.clipFraction.dataSync()[0] as number;
+    terms.ratio = tf.tidy(() => tf.mean(tf.exp(tf.sub(logProb, old))).dataSync()[0] as number);
+    return loss;
+  }, generator.trainableVariables());
+  refMeans?.dispose();
+  terms.loss = value.dataSync()[0] as number;
+  value.dispose();
+  return { grads, terms };
+}
+
 /**
  * One GRPO iteration on a flow SDE: sample G trajectories per (prompt, target) with per-step
  * log-probs, score them, normalise advantages per group, then minimise the PPO-clip loss on the
@@ -329,45 +387,15 @@ export async function grpoIteration(args: GrpoIterationArgs): Promise<GrpoIterat
       rng,
     )) {
       for (const step of trainSteps) {
-        const oldLogProb = samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number);
-        // The reference means are constants of the loss: computed with adapters off, outside the tape.
-        const refMeans =
-          config.klWeight > 0
-            ? generator.withAdaptersDisabled(() => {
-                const r = generator.scoreTrajectory(trajectory, { steps: [step], samples });
-                r.logProbs.dispose();
-                return r.means;
-              })
-            : null;
-        const term = { policyLoss: 0, kl: null as number | null, approxKl: 0, clipFraction: 0, ratio: 0 };
-        const { value, grads } = tf.variableGrads(() => {
-          const cur = generator.scoreTrajectory(trajectory, { steps: [step], samples });
-          const logProb = tf.reshape(cur.logProbs, [samples.length]);
-          const clip = ppoClipLoss(
-            logProb,
-            tf.tensor1d(oldLogProb),
-            tf.tensor1d(samples.map((s) => advantages[s] as number)),
-            config.clipRange,
-          );
-          let loss: tf.Scalar = clip.loss;
-          if (refMeans) {
-            const std = cur.stds[0] as number;
-            // Flow-GRPO's KL between the two Gaussian transitions: ‖μθ − μref‖² / (2σ²), per-pixel mean.
-            const kl = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
-            term.kl = kl.dataSync()[0] as number;
-            loss = tf.add(loss, tf.mul(kl, config.klWeight)) as tf.Scalar;
-          }
-          term.policyLoss = clip.loss.dataSync()[0] as number;
-          term.approxKl = clip.approxKl.dataSync()[0] as number;
-          term.clipFraction = clip.clipFraction.dataSync()[0] as number;
-          term.ratio = tf.tidy(
-            () => tf.mean(tf.exp(tf.sub(logProb, tf.tensor1d(oldLogProb)))).dataSync()[0] as number,
-          );
-          return loss;
-        }, variables);
-        refMeans?.dispose();
-        totals.add({ ...term, loss: value.dataSync()[0] as number });
-        value.dispose();
+        const { grads, terms } = grpoStepGradients(generator, trajectory, {
+          step,
+          samples,
+          oldLogProb: samples.map((s) => (trajectory.logProbs[step] as Float32Array)[s] as number),
+          advantages: samples.map((s) => advantages[s] as number),
+          clipRange: config.clipRange,
+          klWeight: config.klWeight,
+        });
+        totals.add(terms);
         variables.forEach((v, i) => {
           const g = grads[v.name];
           if (!g) return;

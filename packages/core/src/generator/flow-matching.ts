@@ -38,16 +38,29 @@ export function sampleTimes(rng: SeededRandom, n: number, mode: 'logit-normal' |
   return out;
 }
 
+/** The random draws of one rectified-flow step, with the validated captions and labels. */
+export interface FlowMatchingDraws {
+  readonly prompts: readonly string[];
+  readonly emotions: readonly Emotion[];
+  /** `[n]` times. */
+  readonly times: Float32Array;
+  /** `[n, S, S, 3]` standard-normal noise, flattened. */
+  readonly noise: Float32Array;
+  readonly dropText: readonly boolean[];
+  readonly dropEmotion: readonly boolean[];
+}
+
 /**
- * The rectified-flow loss ‖v(x_t, t, c) − (ε − x0)‖² with x_t = (1−t)·x0 + t·ε, x0 = 2·image − 1.
- * Builds tensors from `rng` (noise, times, dropout), so a seed reproduces the loss exactly.
+ * Validates a batch's captions and labels and makes its random draws from `rng` (times, noise,
+ * then prompt and emotion dropout), in the order {@link flowMatchingLoss} makes them, so that a
+ * data-parallel step can draw on one thread and differentiate elsewhere.
  */
-export function flowMatchingLoss(
+export function drawFlowMatching(
   generator: EmoFlowGenerator,
-  batch: FlowMatchingBatch,
+  batch: Omit<FlowMatchingBatch, 'images'>,
   rng: SeededRandom,
   options: FlowMatchingOptions = {},
-): tf.Scalar {
+): FlowMatchingDraws {
   const n = batch.prompts.length;
   const { prompts, emotions } = validateGenerationRequest({
     prompts: batch.prompts,
@@ -61,24 +74,66 @@ export function flowMatchingLoss(
   const pEmo = options.emotionDropout ?? 0.1;
   const dropText = prompts.map(() => rng.uniform() < pText);
   const dropEmotion = prompts.map(() => rng.uniform() < pEmo);
+  return { prompts, emotions, times, noise, dropText, dropEmotion };
+}
+
+/** A batch's images as a new `[n, S, S, 3]` tensor, checked against the generator's size. */
+export function flowMatchingImages(
+  generator: EmoFlowGenerator,
+  images: FlowMatchingBatch['images'],
+  n: number,
+): tf.Tensor4D {
+  const S = generator.config.imageSize;
+  const tensor = imagesToTensor(images as RgbImage[] | tf.Tensor4D, 'batch.images');
+  if (tensor.shape[0] !== n || tensor.shape[1] !== S || tensor.shape[2] !== S) {
+    const shape = tensor.shape.join(', ');
+    tensor.dispose();
+    throw new InvalidArgumentError('batch.images', `expected ${n} images of ${S}×${S}, got [${shape}].`);
+  }
+  return tensor;
+}
+
+/**
+ * The rectified-flow loss ‖v(x_t, t, c) − (ε − x0)‖² with x_t = (1−t)·x0 + t·ε, x0 = 2·image − 1,
+ * on `[n, S, S, 3]` images in [0, 1] with the given draws.
+ */
+export function flowMatchingLossWith(
+  generator: EmoFlowGenerator,
+  images: tf.Tensor4D,
+  draws: FlowMatchingDraws,
+): tf.Scalar {
+  const n = draws.prompts.length;
+  const S = generator.config.imageSize;
   return tf.tidy(() => {
-    const images = imagesToTensor(batch.images as RgbImage[] | tf.Tensor4D, 'batch.images');
-    if (images.shape[0] !== n || images.shape[1] !== S || images.shape[2] !== S) {
-      throw new InvalidArgumentError(
-        'batch.images',
-        `expected ${n} images of ${S}×${S}, got [${images.shape.join(', ')}].`,
-      );
-    }
     const x0 = tf.sub(tf.mul(images, 2), 1);
-    const eps = tf.tensor4d(noise, [n, S, S, 3]);
-    const t = tf.tensor1d(times);
+    const eps = tf.tensor4d(draws.noise, [n, S, S, 3]);
+    const t = tf.tensor1d(draws.times);
     const t4 = tf.reshape(t, [n, 1, 1, 1]);
     const xt = tf.add(tf.mul(tf.sub(1, t4), x0), tf.mul(t4, eps)) as tf.Tensor4D;
-    const cond = generator.model.encode(prompts, emotions, { text: dropText, emotion: dropEmotion });
+    const cond = generator.model.encode(draws.prompts, draws.emotions, {
+      text: draws.dropText,
+      emotion: draws.dropEmotion,
+    });
     const v = generator.model.velocity(xt, t, cond);
     disposeConditioning(cond);
     return tf.mean(tf.square(tf.sub(v, tf.sub(eps, x0)))) as tf.Scalar;
   });
+}
+
+/**
+ * The rectified-flow loss of a batch ({@link flowMatchingLossWith}). Makes its draws from `rng`
+ * (noise, times, dropout), so a seed reproduces the loss exactly.
+ */
+export function flowMatchingLoss(
+  generator: EmoFlowGenerator,
+  batch: FlowMatchingBatch,
+  rng: SeededRandom,
+  options: FlowMatchingOptions = {},
+): tf.Scalar {
+  const draws = drawFlowMatching(generator, batch, rng, options);
+  return tf.tidy(() =>
+    flowMatchingLossWith(generator, flowMatchingImages(generator, batch.images, draws.prompts.length), draws),
+  );
 }
 
 /**

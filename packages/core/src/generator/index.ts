@@ -18,10 +18,14 @@ export {
   emoFlowConfig,
 } from './emoflow-model.js';
 export {
+  drawFlowMatching,
   type FlowMatchingBatch,
+  type FlowMatchingDraws,
   type FlowMatchingOptions,
   FlowMatchingTrainer,
+  flowMatchingImages,
   flowMatchingLoss,
+  flowMatchingLossWith,
   sampleTimes,
 } from './flow-matching.js';
 export type {

@@ -1,13 +1,10 @@
 import {
+  drawFlowMatching,
   type FlowMatchingBatch,
   type FlowMatchingOptions,
   type FlowMatchingTrainer,
-  InvalidArgumentError,
-  imagesToTensor,
-  type RgbImage,
-  sampleTimes,
+  flowMatchingImages,
   tf,
-  validateGenerationRequest,
 } from '@emofeedback/core';
 import type { ParallelSampler } from './sampler.js';
 
@@ -27,39 +24,11 @@ export async function parallelFlowMatchingStep(
   options: FlowMatchingOptions = {},
 ): Promise<number> {
   const generator = trainer.generator;
-  const rng = trainer.rng;
-  const n = batch.prompts.length;
-  const { prompts, emotions } = validateGenerationRequest({
-    prompts: batch.prompts,
-    emotions: batch.emotions,
-    seeds: batch.prompts.map(() => 0),
-  });
-  const S = generator.config.imageSize;
-  const times = sampleTimes(rng, n, options.timeSampling ?? 'logit-normal');
-  const noise = rng.normalArray(n * S * S * 3);
-  const pText = options.textDropout ?? 0.1;
-  const pEmo = options.emotionDropout ?? 0.1;
-  const dropText = prompts.map(() => rng.uniform() < pText);
-  const dropEmotion = prompts.map(() => rng.uniform() < pEmo);
-  const imageTensor = imagesToTensor(batch.images as RgbImage[] | tf.Tensor4D, 'batch.images');
+  const draws = drawFlowMatching(generator, batch, trainer.rng, options);
+  const imageTensor = flowMatchingImages(generator, batch.images, draws.prompts.length);
   const images = (imageTensor.dataSync() as Float32Array).slice();
-  const shape = imageTensor.shape;
   imageTensor.dispose();
-  if (shape[0] !== n || shape[1] !== S || shape[2] !== S) {
-    throw new InvalidArgumentError(
-      'batch.images',
-      `expected ${n} images of ${S}×${S}, got [${shape.join(', ')}].`,
-    );
-  }
-  const { grads, loss } = await sampler.flowMatchingGradients({
-    images,
-    prompts,
-    emotions,
-    noise,
-    times,
-    dropText,
-    dropEmotion,
-  });
+  const { grads, loss } = await sampler.flowMatchingGradients({ ...draws, images });
   const clip = options.clipNorm ?? 1;
   let sq = 0;
   for (const g of Object.values(grads)) for (const x of g) sq += x * x;

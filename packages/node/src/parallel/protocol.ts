@@ -1,6 +1,6 @@
 import type {
   EmoFlowConfig,
-  Emotion,
+  FlowMatchingDraws,
   GenerationRequest,
   LoraConfig,
   RgbImage,
@@ -72,17 +72,9 @@ export type WorkerRequest =
 export type LocalEvaluatorKind = 'reward' | 'judge';
 
 /** Rows of a rectified-flow training batch with every random draw made by the caller. */
-export interface FlowMatchingGradientRequest {
+export interface FlowMatchingGradientRequest extends FlowMatchingDraws {
   /** `[n, S, S, 3]` images in [0, 1], flattened. */
   readonly images: Float32Array;
-  readonly prompts: readonly string[];
-  readonly emotions: readonly Emotion[];
-  /** `[n, S, S, 3]` standard-normal noise, flattened. */
-  readonly noise: Float32Array;
-  /** `[n]` times. */
-  readonly times: Float32Array;
-  readonly dropText: readonly boolean[];
-  readonly dropEmotion: readonly boolean[];
 }
 
 /** The gradient of the rows' mean rectified-flow loss with respect to the base weights. */

@@ -6,13 +6,13 @@
 import { parentPort } from 'node:worker_threads';
 import {
   createEmoFlowGenerator,
-  disposeConditioning,
   type EmoFlowGenerator,
+  flowMatchingLossWith,
   ready,
   tf,
 } from '@emofeedback/core';
 import { createLocalEvaluator, createLocalJudge, type LocalEvaluator } from '@emofeedback/reward';
-import { ppoClipLoss } from '@emofeedback/rl';
+import { grpoStepGradients } from '@emofeedback/rl';
 import type {
   FlowMatchingGradientRequest,
   FlowMatchingGradientResult,
@@ -61,48 +61,22 @@ function sync(g: EmoFlowGenerator, snapshot: GeneratorSnapshot): void {
   g.sampling = snapshot.sampling;
 }
 
-/** The GRPO loss of packages/rl's grpoIteration for one step of some rows, and its gradient. */
+/** The GRPO loss of one step of the rows this worker was sent, and its gradient. */
 function grpoGradients(g: EmoFlowGenerator, r: GrpoGradientRequest): GrpoGradientResult {
-  const samples = r.trajectory.prompts.map((_, i) => i);
-  const refMeans =
-    r.klWeight > 0
-      ? g.withAdaptersDisabled(() => {
-          const ref = g.scoreTrajectory(r.trajectory, { steps: [r.step], samples });
-          ref.logProbs.dispose();
-          return ref.means;
-        })
-      : null;
-  let policyLoss = 0;
-  let approxKl = 0;
-  let clipFraction = 0;
-  let kl = 0;
-  let ratio = 0;
+  const { grads, terms } = grpoStepGradients(g, r.trajectory, {
+    step: r.step,
+    samples: r.trajectory.prompts.map((_, i) => i),
+    oldLogProb: r.oldLogProb,
+    advantages: r.advantages,
+    clipRange: r.clipRange,
+    klWeight: r.klWeight,
+  });
   const names = new Map([...(g.adapters?.variables ?? [])].map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(() => {
-    const cur = g.scoreTrajectory(r.trajectory, { steps: [r.step], samples });
-    const logProb = tf.reshape(cur.logProbs, [samples.length]);
-    const old = tf.tensor1d([...r.oldLogProb]);
-    const terms = ppoClipLoss(logProb, old, tf.tensor1d([...r.advantages]), r.clipRange);
-    let loss: tf.Scalar = terms.loss;
-    if (refMeans) {
-      const std = cur.stds[0] as number;
-      const klTerm = tf.div(tf.mean(tf.square(tf.sub(cur.means, refMeans))), 2 * std * std) as tf.Scalar;
-      kl = klTerm.dataSync()[0] as number;
-      loss = tf.add(loss, tf.mul(klTerm, r.klWeight)) as tf.Scalar;
-    }
-    policyLoss = terms.loss.dataSync()[0] as number;
-    approxKl = terms.approxKl.dataSync()[0] as number;
-    clipFraction = terms.clipFraction.dataSync()[0] as number;
-    ratio = tf.tidy(() => tf.mean(tf.exp(tf.sub(logProb, old))).dataSync()[0] as number);
-    return loss;
-  }, g.trainableVariables());
-  refMeans?.dispose();
   const out: Record<string, Float32Array> = {};
   for (const [key, t] of Object.entries(grads))
     out[names.get(key) ?? key] = (t.dataSync() as Float32Array).slice();
-  const loss = value.dataSync()[0] as number;
-  tf.dispose([value, ...Object.values(grads)]);
-  return { grads: out, loss, policyLoss, approxKl, clipFraction, kl, ratio };
+  tf.dispose(Object.values(grads));
+  return { ...terms, kl: terms.kl ?? 0, grads: out };
 }
 
 /** flowMatchingLoss of @emofeedback/core on the given rows and draws, and its gradient. */
@@ -110,24 +84,14 @@ function flowMatchingGradients(
   g: EmoFlowGenerator,
   r: FlowMatchingGradientRequest,
 ): FlowMatchingGradientResult {
-  const n = r.prompts.length;
   const S = g.config.imageSize;
   const names = new Map([...g.model.weights.variables].map(([name, v]) => [v.name, name]));
+  const images = tf.tensor4d(r.images, [r.prompts.length, S, S, 3]);
   const { value, grads } = tf.variableGrads(
-    () =>
-      tf.tidy(() => {
-        const x0 = tf.sub(tf.mul(tf.tensor4d(r.images, [n, S, S, 3]), 2), 1);
-        const eps = tf.tensor4d(r.noise, [n, S, S, 3]);
-        const t = tf.tensor1d(r.times);
-        const t4 = tf.reshape(t, [n, 1, 1, 1]);
-        const xt = tf.add(tf.mul(tf.sub(1, t4), x0), tf.mul(t4, eps)) as tf.Tensor4D;
-        const cond = g.model.encode(r.prompts, r.emotions, { text: r.dropText, emotion: r.dropEmotion });
-        const v = g.model.velocity(xt, t, cond);
-        disposeConditioning(cond);
-        return tf.mean(tf.square(tf.sub(v, tf.sub(eps, x0)))) as tf.Scalar;
-      }),
+    () => flowMatchingLossWith(g, images, r),
     g.model.baseVariables(),
   );
+  images.dispose();
   const out: Record<string, Float32Array> = {};
   for (const [key, t] of Object.entries(grads))
     out[names.get(key) ?? key] = (t.dataSync() as Float32Array).slice();
