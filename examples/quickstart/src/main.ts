@@ -29,6 +29,7 @@ import {
   defaultReward,
   EmoFeedbackTrainer,
   gridTargets,
+  judgedErrors,
 } from '@emofeedback/rl';
 
 const smoke = process.argv.includes('--smoke');
@@ -109,24 +110,10 @@ async function measure(label: string) {
       })),
     );
   }
-  const readings = await judgeOnWorkers.evaluate(images);
-  let ve = 0;
-  let ae = 0;
-  let n = 0;
-  readings.forEach((r, i) => {
-    if (!r.ok) return;
-    const t = (evaluation[i] as (typeof evaluation)[number]).emotion;
-    ve += Math.abs(r.valence - t.valence);
-    ae += Math.abs(r.arousal - t.arousal);
-    n++;
-  });
-  const judged = {
-    valenceError: ve / Math.max(1, n),
-    arousalError: ae / Math.max(1, n),
-    meanError: (ve + ae) / 2 / Math.max(1, n),
-    n,
-    failed: readings.length - n,
-  };
+  const judged = judgedErrors(
+    await judgeOnWorkers.evaluate(images),
+    evaluation.map((t) => t.emotion),
+  );
   const q = await quality.compute(
     images,
     evaluation.map((t) => t.emotion),

@@ -38,5 +38,6 @@ export {
   EmoFeedbackTrainer,
   type EmoFeedbackTrainerOptions,
   type JudgedErrors,
+  judgedErrors,
   type TrainerEvent,
 } from './trainer.js';

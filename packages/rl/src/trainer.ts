@@ -12,7 +12,7 @@ import {
   type PromptCritic,
   runFeedbackLoop,
 } from '@emofeedback/feedback';
-import type { EmotionEvaluator } from '@emofeedback/reward';
+import type { EmotionEvaluator, Evaluation } from '@emofeedback/reward';
 import { CheckpointManager, type CheckpointStore } from './checkpoint-store.js';
 import {
   type GrpoConfig,
@@ -35,6 +35,30 @@ export interface JudgedErrors {
   readonly meanError: number;
   readonly n: number;
   readonly failed: number;
+}
+
+/**
+ * Mean absolute error per axis of evaluations against their targets (failed evaluations are
+ * counted, not scored).
+ */
+export function judgedErrors(evaluations: readonly Evaluation[], targets: readonly Emotion[]): JudgedErrors {
+  let ve = 0;
+  let ae = 0;
+  let n = 0;
+  let failed = 0;
+  evaluations.forEach((e, i) => {
+    const t = targets[i] as Emotion;
+    if (!e.ok) {
+      failed++;
+      return;
+    }
+    ve += Math.abs(e.valence - t.valence);
+    ae += Math.abs(e.arousal - t.arousal);
+    n++;
+  });
+  const valenceError = ve / Math.max(1, n);
+  const arousalError = ae / Math.max(1, n);
+  return { valenceError, arousalError, meanError: (valenceError + arousalError) / 2, n, failed };
 }
 
 /** Events streamed by {@link EmoFeedbackTrainer.train}. */
@@ -226,10 +250,7 @@ export class EmoFeedbackTrainer {
     if (!evaluator) throw new InvalidArgumentError('judge', 'no judge evaluator was configured.');
     const seeds = options.seeds ?? targets.map((_, i) => 1000 + i);
     const batch = options.batch ?? 25;
-    let ve = 0;
-    let ae = 0;
-    let n = 0;
-    let failed = 0;
+    const evaluations: Evaluation[] = [];
     for (let start = 0; start < targets.length; start += batch) {
       const chunk = targets.slice(start, start + batch);
       const images = await this.options.generator.generate({
@@ -237,21 +258,12 @@ export class EmoFeedbackTrainer {
         emotions: chunk.map((t) => t.emotion),
         seeds: chunk.map((_, i) => seeds[(start + i) % seeds.length] as number),
       });
-      const evals = await evaluator.evaluate(images);
-      evals.forEach((e, i) => {
-        const t = (chunk[i] as TrainingTarget).emotion;
-        if (!e.ok) {
-          failed++;
-          return;
-        }
-        ve += Math.abs(e.valence - t.valence);
-        ae += Math.abs(e.arousal - t.arousal);
-        n++;
-      });
+      evaluations.push(...(await evaluator.evaluate(images)));
     }
-    const valenceError = ve / Math.max(1, n);
-    const arousalError = ae / Math.max(1, n);
-    return { valenceError, arousalError, meanError: (valenceError + arousalError) / 2, n, failed };
+    return judgedErrors(
+      evaluations,
+      targets.map((t) => t.emotion),
+    );
   }
 
   /** Self-promotion textual feedback on the (fine-tuned) generator. */
