@@ -11,6 +11,10 @@
  * embedded module `packages/core/src/weights/emoflow.generated.ts`.
  *
  * Run from `training/`: `npx tsx pretrain-generator.ts [--steps N] [--minutes 38]`.
+ * The shipped `emoflow-32@2` is two stages: stage 1 from scratch (`--steps 1629`, seed 2025,
+ * which gives `emoflow-32@1` in `runs/generator-pretrain/final`), then a continuation of it on
+ * fresh scenes with the gradients on two worker threads: `--init-from runs/generator-pretrain/final
+ * --model-id emoflow-32@2 --seed 2026 --steps 4608 --workers 2 --out runs/generator-continue`.
  * `--embed-from <folder> [--default-guidance g]` only rewrites the embedded module from a saved
  * checkpoint (optionally with another default guidance scale).
  */
@@ -26,6 +30,7 @@ import {
   type Emotion,
   encodeCheckpoint,
   FlowMatchingTrainer,
+  loadGenerator,
   MANIFEST_FILE,
   ready,
   renderScene,
@@ -37,6 +42,7 @@ import {
   sceneEmotion,
   tf,
 } from '@emofeedback/core';
+import { ParallelSampler, parallelFlowMatchingStep } from '@emofeedback/node';
 // Direct imports keep this script independent of the rest of the Node package's entry point.
 import {
   folderCheckpointReader,
@@ -47,7 +53,6 @@ import { loadRatedDataset } from '../packages/node/src/files/rated-dataset.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = resolve(ROOT, '../shared/data');
 const EMBED_PATH = join(ROOT, 'packages/core/src/weights/emoflow.generated.ts');
-const MODEL_ID = 'emoflow-32@1';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,6 +71,12 @@ const LR = Number(arg('lr', '1e-3'));
 const REAL_FRACTION = Number(arg('real-fraction', '0.15'));
 const SAVE_EVERY = Number(arg('save-every', '200'));
 const OUT = resolve(ROOT, arg('out', 'runs/generator-pretrain'));
+const MODEL_ID = arg('model-id', 'emoflow-32@1');
+// Continue from a saved checkpoint folder (relative to the repository root; its weights and
+// vocabulary) instead of a fresh network.
+const INIT_FROM = arg('init-from', '');
+// Gradients on worker threads, one per core (same weights as one thread, to float rounding).
+const WORKERS = Number(arg('workers', '1'));
 const SIZE = 32;
 const MAX_TOKENS = 24;
 
@@ -237,24 +248,35 @@ async function main(): Promise<void> {
   console.log(
     `data: ${scenes.length} scenes, ${real.length} rated images (${((Date.now() - started) / 1000).toFixed(0)} s)`,
   );
-  const vocabulary = buildVocabulary(
-    [...scenes, ...real].flatMap((i) => i.captions),
-    { maxSize: 1500 },
+  const initRead = INIT_FROM ? folderCheckpointReader(resolve(ROOT, INIT_FROM)) : null;
+  // The parent's model id (from its metadata), recorded in this run's metadata.
+  const parent = initRead
+    ? String(JSON.parse(new TextDecoder().decode(await initRead(MANIFEST_FILE))).metadata?.model ?? INIT_FROM)
+    : null;
+  const generator = initRead
+    ? await loadGenerator(initRead, { id: MODEL_ID })
+    : createEmoFlowGenerator(
+        {
+          seed: SEED,
+          text: {
+            vocabulary: buildVocabulary(
+              [...scenes, ...real].flatMap((i) => i.captions),
+              { maxSize: 1500 },
+            ),
+            maxTokens: MAX_TOKENS,
+            hashBuckets: 128,
+          },
+        },
+        { id: MODEL_ID },
+      );
+  console.log(
+    `model: ${generator.model.parameterCount} parameters${parent ? `, continued from ${parent}` : ''}`,
   );
-  const generator = createEmoFlowGenerator(
-    {
-      seed: SEED,
-      text: { vocabulary, maxTokens: MAX_TOKENS, hashBuckets: 128 },
-    },
-    { id: MODEL_ID },
-  );
-  console.log(`model: ${generator.model.parameterCount} parameters, vocabulary ${vocabulary.length} words`);
   // Uniform times (not SD3's logit-normal): the prompt and the emotion mostly decide the image
   // near t = 1, where logit-normal puts little weight, and this run is short.
-  const trainer = new FlowMatchingTrainer(generator, rng.fork(), {
-    learningRate: LR,
-    timeSampling: 'uniform',
-  });
+  const trainingOptions = { learningRate: LR, timeSampling: 'uniform' } as const;
+  const trainer = new FlowMatchingTrainer(generator, rng.fork(), trainingOptions);
+  const sampler = WORKERS > 1 ? await ParallelSampler.create(generator, { workers: WORKERS }) : null;
   const ema = new Ema(generator);
   const batchRng = rng.fork();
   const pixels = SIZE * SIZE * 3;
@@ -266,6 +288,8 @@ async function main(): Promise<void> {
       plannedSteps: STEPS,
       batch: BATCH,
       seed: SEED,
+      ...(parent ? { continuedFrom: parent } : {}),
+      workers: WORKERS,
       data: {
         scenes: scenes.length,
         rated: real.length,
@@ -331,7 +355,10 @@ async function main(): Promise<void> {
       }
     }
     const images = tf.tensor4d(data, [BATCH, SIZE, SIZE, 3]);
-    const loss = trainer.step({ images, prompts, emotions });
+    const batch = { images, prompts, emotions };
+    const loss = sampler
+      ? await parallelFlowMatchingStep(trainer, sampler, batch, trainingOptions)
+      : trainer.step(batch);
     images.dispose();
     ema.update(step);
     window.push(loss);
@@ -346,6 +373,7 @@ async function main(): Promise<void> {
     if ((step + 1) % SAVE_EVERY === 0) await save(step + 1, false);
   }
   await save(step, true);
+  await sampler?.dispose();
   console.log(`done: ${step} steps in ${((Date.now() - started) / 60000).toFixed(1)} min`);
 }
 
