@@ -32,6 +32,7 @@ import {
   FlowMatchingTrainer,
   loadGenerator,
   MANIFEST_FILE,
+  readManifest,
   ready,
   renderScene,
   type SceneSpec,
@@ -236,6 +237,21 @@ async function embedFrom(folder: string): Promise<void> {
   console.log(`embedded ${folder} into ${EMBED_PATH}`);
 }
 
+/** A new network whose vocabulary comes from the training captions. */
+function freshGenerator(captions: readonly string[]): EmoFlowGenerator {
+  return createEmoFlowGenerator(
+    {
+      seed: SEED,
+      text: {
+        vocabulary: buildVocabulary(captions, { maxSize: 1500 }),
+        maxTokens: MAX_TOKENS,
+        hashBuckets: 128,
+      },
+    },
+    { id: MODEL_ID },
+  );
+}
+
 async function main(): Promise<void> {
   const from = process.argv.indexOf('--embed-from');
   if (from >= 0) return embedFrom(resolve(process.argv[from + 1] as string));
@@ -250,27 +266,12 @@ async function main(): Promise<void> {
   );
   const initRead = INIT_FROM ? folderCheckpointReader(resolve(ROOT, INIT_FROM)) : null;
   // The parent's model id (from its metadata), recorded in this run's metadata.
-  const parent = initRead
-    ? String(JSON.parse(new TextDecoder().decode(await initRead(MANIFEST_FILE))).metadata?.model ?? INIT_FROM)
-    : null;
+  const parent = initRead ? String((await readManifest(initRead)).metadata?.model ?? INIT_FROM) : null;
   const generator = initRead
     ? await loadGenerator(initRead, { id: MODEL_ID })
-    : createEmoFlowGenerator(
-        {
-          seed: SEED,
-          text: {
-            vocabulary: buildVocabulary(
-              [...scenes, ...real].flatMap((i) => i.captions),
-              { maxSize: 1500 },
-            ),
-            maxTokens: MAX_TOKENS,
-            hashBuckets: 128,
-          },
-        },
-        { id: MODEL_ID },
-      );
+    : freshGenerator([...scenes, ...real].flatMap((i) => i.captions));
   console.log(
-    `model: ${generator.model.parameterCount} parameters${parent ? `, continued from ${parent}` : ''}`,
+    `model: ${generator.model.parameterCount} parameters, vocabulary ${generator.config.text.vocabulary.length} words${parent ? `, continued from ${parent}` : ''}`,
   );
   // Uniform times (not SD3's logit-normal): the prompt and the emotion mostly decide the image
   // near t = 1, where logit-normal puts little weight, and this run is short.
