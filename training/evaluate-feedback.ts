@@ -1,10 +1,13 @@
 // The feedback loop on the embedded default: shipped generator, local evaluator as scorer,
 // local critic, and the independent judge for the figures. Compares the loop's best image with
-// round 0's best and with best-of-N over the same seeds, and writes docs/feedback.md.
-//   cd training && npx tsx evaluate-feedback.ts
+// round 0's best and with best-of-N over the same seeds, and writes docs/feedback.md. It also
+// judges every image, to say where a gap comes from: whether the rewritten prompts move the
+// judged emotion (against the user's prompt at the same seeds), and whether the scorer's choice
+// within a round agrees with the judge.
+//   cd training && npx tsx evaluate-feedback.ts [--seed-sets 0,1000]
 import { writeFileSync } from 'node:fs';
 import { createEmbeddedGenerator, type Emotion, type RgbImage, ready } from '@emofeedback/core';
-import { bestOfN, createLocalCritic, runFeedbackLoop } from '@emofeedback/feedback';
+import { bestOfN, createLocalCritic, loopSeeds, runFeedbackLoop } from '@emofeedback/feedback';
 import { createLocalEvaluator, createLocalJudge } from '@emofeedback/reward';
 
 const PAIRS: { prompt: string; target: Emotion }[] = [
@@ -35,6 +38,16 @@ const PAIRS: { prompt: string; target: Emotion }[] = [
 ];
 const ROUNDS = 3;
 const PER_ROUND = 8;
+// Each pair runs once per seed set (loop seed = set + pair index): two independent replicates.
+const SEED_SETS = (
+  process.argv.includes('--seed-sets')
+    ? (process.argv[process.argv.indexOf('--seed-sets') + 1] ?? '')
+    : '0,1000'
+)
+  .split(',')
+  .map(Number);
+if (SEED_SETS.some((s) => !Number.isInteger(s) || s < 0))
+  throw new Error('--seed-sets takes comma-separated non-negative integers, e.g. 0,1000');
 
 await ready({ device: 'wasm' });
 const generator = await createEmbeddedGenerator();
@@ -42,13 +55,37 @@ const scorer = await createLocalEvaluator();
 const judge = await createLocalJudge();
 const critic = createLocalCritic();
 
-async function judged(image: RgbImage, target: Emotion): Promise<number> {
-  const [e] = await judge.evaluate([image]);
-  if (!e?.ok) throw new Error('the judge failed');
-  return (Math.abs(e.valence - target.valence) + Math.abs(e.arousal - target.arousal)) / 2;
+async function judgedAll(images: readonly RgbImage[], target: Emotion): Promise<number[]> {
+  return (await judge.evaluate(images)).map((e) => {
+    if (!e.ok) throw new Error('the judge failed');
+    return (Math.abs(e.valence - target.valence) + Math.abs(e.arousal - target.arousal)) / 2;
+  });
 }
+async function judged(image: RgbImage, target: Emotion): Promise<number> {
+  return (await judgedAll([image], target))[0] as number;
+}
+const average = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const ma = average(a);
+  const mb = average(b);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (const [i, x] of a.entries()) {
+    const y = b[i] as number;
+    ab += (x - ma) * (y - mb);
+    aa += (x - ma) ** 2;
+    bb += (y - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+// Diagnostics: judged error of every rewritten round minus the user's prompt at the same seeds,
+// and the correlation of scorer distance with judged error inside each round.
+const rewriteShifts: number[] = [];
+const withinRound: number[] = [];
 
 const rows: {
+  seed: number;
   prompt: string;
   target: Emotion;
   loop: number;
@@ -57,7 +94,8 @@ const rows: {
   final: string;
 }[] = [];
 const started = Date.now();
-for (const [i, pair] of PAIRS.entries()) {
+const runs = SEED_SETS.flatMap((set) => PAIRS.map((pair, i) => ({ pair, seed: set + i })));
+for (const [i, { pair, seed }] of runs.entries()) {
   const trace = await runFeedbackLoop({
     generator,
     evaluator: scorer,
@@ -65,7 +103,7 @@ for (const [i, pair] of PAIRS.entries()) {
     ...pair,
     rounds: ROUNDS,
     imagesPerRound: PER_ROUND,
-    seed: i,
+    seed,
   });
   const baseline = await bestOfN({
     generator,
@@ -73,11 +111,33 @@ for (const [i, pair] of PAIRS.entries()) {
     ...pair,
     rounds: ROUNDS,
     imagesPerRound: PER_ROUND,
-    seed: i,
+    seed,
   });
+  const seeds = loopSeeds(seed, ROUNDS, PER_ROUND);
+  for (const r of trace.rounds) {
+    const loopJudged = await judgedAll(
+      r.candidates.map((c) => c.image),
+      pair.target,
+    );
+    withinRound.push(
+      pearson(
+        r.candidates.map((c) => c.distance),
+        loopJudged,
+      ),
+    );
+    if (r.round === 0) continue;
+    const roundSeeds = seeds[r.round] as number[];
+    const plain = await generator.generate({
+      prompts: roundSeeds.map(() => pair.prompt),
+      emotions: roundSeeds.map(() => pair.target),
+      seeds: roundSeeds,
+    });
+    rewriteShifts.push(average(loopJudged) - average(await judgedAll(plain, pair.target)));
+  }
   const round0 = trace.rounds[0]?.best;
   if (!trace.best || !round0 || !baseline) throw new Error('no scored image');
   const row = {
+    seed,
     ...pair,
     loop: await judged(trace.best.image, pair.target),
     round0: await judged(round0.image, pair.target),
@@ -86,7 +146,7 @@ for (const [i, pair] of PAIRS.entries()) {
   };
   rows.push(row);
   console.log(
-    `${String(i).padStart(2)} ${pair.prompt.padEnd(34)} (${pair.target.valence}, ${pair.target.arousal})  loop ${row.loop.toFixed(3)}  round0 ${row.round0.toFixed(3)}  best-of-N ${row.bestOfN.toFixed(3)}  «${row.final}»`,
+    `${String(i).padStart(2)} seed ${String(seed).padStart(4)} ${pair.prompt.padEnd(34)} (${pair.target.valence}, ${pair.target.arousal})  loop ${row.loop.toFixed(3)}  round0 ${row.round0.toFixed(3)}  best-of-N ${row.bestOfN.toFixed(3)}  «${row.final}»`,
   );
 }
 
@@ -100,7 +160,20 @@ function stats(xs: number[]) {
 const mean = (k: 'loop' | 'round0' | 'bestOfN') => rows.reduce((s, r) => s + r[k], 0) / rows.length;
 const vsRound0 = stats(rows.map((r) => r.round0 - r.loop));
 const vsBestOfN = stats(rows.map((r) => r.bestOfN - r.loop));
+const perSet = SEED_SETS.map((set) => {
+  const own = rows.filter((r) => r.seed - set >= 0 && r.seed - set < PAIRS.length);
+  return {
+    set,
+    round0: stats(own.map((r) => r.round0 - r.loop)),
+    bestOfN: stats(own.map((r) => r.bestOfN - r.loop)),
+  };
+});
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+const shift = stats(rewriteShifts);
+const agreement = stats(withinRound);
+const diagnostics = `- Rewritten rounds against the user's prompt at the same seeds (${shift.n} rounds): mean judged error of all 8 images changes by ${shift.mean.toFixed(3)} (sd ${shift.sd.toFixed(3)}, 95% CI [${shift.lo.toFixed(3)}, ${shift.hi.toFixed(3)}]; negative is closer to the target).
+- Inside a round, the correlation between the scorer's distance and the judged error averages ${agreement.mean.toFixed(3)} (sd ${agreement.sd.toFixed(3)}, ${agreement.n} rounds): how far picking by the scorer picks what the judge prefers.`;
+console.log(diagnostics);
 const fmt = (s: ReturnType<typeof stats>) =>
   `${s.mean.toFixed(3)} (sd ${s.sd.toFixed(3)}, 95% CI [${s.lo.toFixed(3)}, ${s.hi.toFixed(3)}], loop better in ${s.wins}/${s.n})`;
 console.log(
@@ -108,6 +181,13 @@ console.log(
 );
 console.log(`gain over round 0: ${fmt(vsRound0)}`);
 console.log(`gain over best-of-N: ${fmt(vsBestOfN)}`);
+const setLines = perSet
+  .map(
+    (p) =>
+      `- Seed set ${p.set} (loop seeds ${p.set}–${p.set + PAIRS.length - 1}): gain over round 0 ${fmt(p.round0)}; over best-of-N ${fmt(p.bestOfN)}.`,
+  )
+  .join('\n');
+console.log(setLines);
 
 writeFileSync(
   new URL('../docs/feedback.md', import.meta.url),
@@ -117,8 +197,8 @@ The loop (\`runFeedbackLoop\`) on the embedded default: the shipped generator (\
 evaluator (\`${scorer.id}\`) as the scorer that picks the best image and informs the critic, the local critic
 (\`${critic.id}\`, descriptor lexicon measured by \`training/measure-descriptors.ts\`), and the independent judge
 (\`${judge.id}\`) for every figure below. ${PAIRS.length} fixed (prompt, target) pairs, including the corners of the
-valence-arousal square; ${ROUNDS} rounds × ${PER_ROUND} images per pair. Best-of-N draws the same
-${ROUNDS * PER_ROUND} images per pair from the user's prompt with the same seeds.
+valence-arousal square, each run with ${SEED_SETS.length} independent seed sets (${rows.length} runs); ${ROUNDS} rounds × ${PER_ROUND} images per run.
+Best-of-N draws the same ${ROUNDS * PER_ROUND} images per run from the user's prompt with the same seeds.
 
 Judged V-A error = (|judged valence − target| + |judged arousal − target|) / 2 of the image each method keeps.
 
@@ -131,11 +211,17 @@ Judged V-A error = (|judged valence − target| + |judged arousal − target|) /
 - Gain of the loop over round 0: ${fmt(vsRound0)}.
 - Gain of the loop over best-of-N: ${fmt(vsBestOfN)}.
 
+${setLines}
+
+Where the gaps come from (every image judged):
+
+${diagnostics}
+
 Reproduce: \`cd training && npx tsx evaluate-feedback.ts\` (${seconds} s here on 2 CPU cores, wasm backend).
 
-| # | prompt | target (V, A) | loop | round 0 | best-of-N | prompt of the loop's best |
+| loop seed | prompt | target (V, A) | loop | round 0 | best-of-N | prompt of the loop's best |
 |---|---|---|---|---|---|---|
-${rows.map((r, i) => `| ${i} | ${r.prompt} | ${r.target.valence}, ${r.target.arousal} | ${r.loop.toFixed(3)} | ${r.round0.toFixed(3)} | ${r.bestOfN.toFixed(3)} | ${r.final} |`).join('\n')}
+${rows.map((r) => `| ${r.seed} | ${r.prompt} | ${r.target.valence}, ${r.target.arousal} | ${r.loop.toFixed(3)} | ${r.round0.toFixed(3)} | ${r.bestOfN.toFixed(3)} | ${r.final} |`).join('\n')}
 `,
 );
 process.exit(0);

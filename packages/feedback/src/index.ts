@@ -8,7 +8,13 @@ export type {
 } from './critic.js';
 export { createLocalCritic } from './default-critic.js';
 export { DEFAULT_LEXICON, DEFAULT_LEXICON_SOURCE } from './lexicon.generated.js';
-export { type DescriptorEffect, LocalPromptCritic, type LocalPromptCriticOptions } from './local-critic.js';
+export {
+  type DescriptorEffect,
+  type DescriptorEffectAt,
+  effectAt,
+  LocalPromptCritic,
+  type LocalPromptCriticOptions,
+} from './local-critic.js';
 export {
   bestOfN,
   type FeedbackEvent,

@@ -1,6 +1,13 @@
 import { type Emotion, InvalidArgumentError } from '@emofeedback/core';
 import type { Critique, CritiqueInput, PromptCritic } from './critic.js';
 
+/** A descriptor's effect measured with the generator conditioned on one emotion. */
+export interface DescriptorEffectAt {
+  readonly conditioning: Emotion;
+  readonly valence: number;
+  readonly arousal: number;
+}
+
 /**
  * A descriptor the local critic can add to a prompt, with its measured effect: how much
  * appending it moves the evaluator's mean valence and arousal (canonical scale) through the
@@ -8,10 +15,19 @@ import type { Critique, CritiqueInput, PromptCritic } from './critic.js';
  */
 export interface DescriptorEffect {
   readonly phrase: string;
+  /** The effect averaged over every conditioning it was measured at. */
   readonly valence: number;
   readonly arousal: number;
   /** Descriptors of one group (e.g. weather) are mutually exclusive in a prompt. */
   readonly group?: string;
+  /**
+   * The effect at several conditioning emotions. A phrase can act one way on a neutral image and
+   * another where the emotion input already sets the scene (on the shipped generator, "warm
+   * colours" raises the reading's valence by 0.4 at neutral conditioning and lowers it at the
+   * pleasant-excited corner). When present, the critic uses the effect interpolated at the
+   * round's conditioning (inverse squared distance weights) instead of the average.
+   */
+  readonly at?: readonly DescriptorEffectAt[];
 }
 
 export interface LocalPromptCriticOptions {
@@ -51,8 +67,11 @@ export class LocalPromptCritic implements PromptCritic {
   constructor(options: LocalPromptCriticOptions) {
     if (!options.lexicon?.length)
       throw new InvalidArgumentError('lexicon', 'the descriptor lexicon is empty.');
+    const finite = (e: { valence: number; arousal: number }) =>
+      Number.isFinite(e.valence) && Number.isFinite(e.arousal);
     for (const d of options.lexicon) {
-      if (!d.phrase.trim() || !Number.isFinite(d.valence) || !Number.isFinite(d.arousal)) {
+      const atValid = (d.at ?? []).every((a) => finite(a) && a.conditioning && finite(a.conditioning));
+      if (!d.phrase?.trim() || !finite(d) || !atValid) {
         throw new InvalidArgumentError(
           'lexicon',
           `descriptor ${JSON.stringify(d)} needs a phrase and finite effects.`,
@@ -86,21 +105,27 @@ export class LocalPromptCritic implements PromptCritic {
       };
     }
     const observed = mean(scored.map((c) => c.evaluation as unknown as Emotion));
+    const current = input.currentConditioning ?? target;
+    // Effects at this round's conditioning; the next round's stays near it or moves toward the
+    // target's side, where the same effects are the best estimate at hand.
+    const effects = this.effectsAt(current);
 
     // Where the bare user prompt lands under the current conditioning: this round's observation
     // minus the effects of the descriptors in use.
-    const base = subtract(observed, this.effectOf(this.descriptorsIn(input.currentPrompt, userPrompt)));
+    const base = subtract(
+      observed,
+      this.effectOf(this.descriptorsIn(input.currentPrompt, userPrompt), effects),
+    );
 
     const tried = new Set(
       [...input.history.map((h) => h.prompt), input.currentPrompt].map((p) =>
         this.key(this.descriptorsIn(p, userPrompt)),
       ),
     );
-    const choice = this.bestSet(base, target, tried);
-    const predicted = add(base, this.effectOf(choice));
+    const choice = this.bestSet(base, target, tried, effects);
+    const predicted = add(base, this.effectOf(choice, effects));
     // What descriptors cannot close, steering the generator's emotion input tries to.
     const clamp = (x: number) => Math.max(-3, Math.min(3, x));
-    const current = input.currentConditioning ?? target;
     const conditioning: Emotion = {
       valence: clamp(current.valence + this.steeringGain * (target.valence - predicted.valence)),
       arousal: clamp(current.arousal + this.steeringGain * (target.arousal - predicted.arousal)),
@@ -126,9 +151,10 @@ export class LocalPromptCritic implements PromptCritic {
     const analysis =
       `Round ${input.round}: the images read valence ${observed.valence.toFixed(2)}, arousal ${observed.arousal.toFixed(2)} ` +
       `against the target ${target.valence.toFixed(2)}, ${target.arousal.toFixed(2)}: ${words.join(' and ')}.`;
-    const suggestions = choice.map(
-      (d) => `add "${d.phrase}" (valence ${fmt(d.valence)}, arousal ${fmt(d.arousal)})`,
-    );
+    const suggestions = choice.map((d) => {
+      const e = effects.get(d) as Emotion;
+      return `add "${d.phrase}" (valence ${fmt(e.valence)}, arousal ${fmt(e.arousal)})`;
+    });
     suggestions.push(
       `expected reading after the rewrite: valence ${predicted.valence.toFixed(2)}, arousal ${predicted.arousal.toFixed(2)}`,
     );
@@ -165,18 +191,31 @@ export class LocalPromptCritic implements PromptCritic {
     return this.lexicon.filter((d) => parts.has(d.phrase));
   }
 
-  private effectOf(set: readonly DescriptorEffect[]): Emotion {
-    return set.reduce((e, d) => ({ valence: e.valence + d.valence, arousal: e.arousal + d.arousal }), {
-      valence: 0,
-      arousal: 0,
-    });
+  /** Each descriptor's effect at a conditioning emotion. */
+  private effectsAt(conditioning: Emotion): Map<DescriptorEffect, Emotion> {
+    return new Map(this.lexicon.map((d) => [d, effectAt(d, conditioning)]));
+  }
+
+  private effectOf(set: readonly DescriptorEffect[], effects: Map<DescriptorEffect, Emotion>): Emotion {
+    return set.reduce(
+      (sum, d) => {
+        const e = effects.get(d) as Emotion;
+        return { valence: sum.valence + e.valence, arousal: sum.arousal + e.arousal };
+      },
+      { valence: 0, arousal: 0 },
+    );
   }
 
   /** Exhaustive search over descriptor sets up to `maxDescriptors`, one per group. */
-  private bestSet(base: Emotion, target: Emotion, tried: Set<string>): DescriptorEffect[] {
+  private bestSet(
+    base: Emotion,
+    target: Emotion,
+    tried: Set<string>,
+    effects: Map<DescriptorEffect, Emotion>,
+  ): DescriptorEffect[] {
     let best: { set: DescriptorEffect[]; score: number } = { set: [], score: Number.POSITIVE_INFINITY };
     const visit = (start: number, set: DescriptorEffect[]) => {
-      const p = add(base, this.effectOf(set));
+      const p = add(base, this.effectOf(set, effects));
       const distance = Math.hypot(p.valence - target.valence, p.arousal - target.arousal);
       // A small penalty for repeating a tried set, so ties go to new evidence; a tiny one per
       // descriptor, so shorter prompts win ties.
@@ -194,6 +233,29 @@ export class LocalPromptCritic implements PromptCritic {
     visit(0, []);
     return best.set;
   }
+}
+
+/**
+ * A descriptor's effect at a conditioning emotion: the measured effects at other conditionings
+ * weighted by inverse squared distance (exact at a measured point), or the average effect when
+ * none were measured.
+ */
+export function effectAt(descriptor: DescriptorEffect, conditioning: Emotion): Emotion {
+  if (!descriptor.at?.length) return { valence: descriptor.valence, arousal: descriptor.arousal };
+  let w = 0;
+  let valence = 0;
+  let arousal = 0;
+  for (const a of descriptor.at) {
+    const d2 =
+      (a.conditioning.valence - conditioning.valence) ** 2 +
+      (a.conditioning.arousal - conditioning.arousal) ** 2;
+    if (d2 < 1e-12) return { valence: a.valence, arousal: a.arousal };
+    const weight = 1 / d2;
+    w += weight;
+    valence += weight * a.valence;
+    arousal += weight * a.arousal;
+  }
+  return { valence: valence / w, arousal: arousal / w };
 }
 
 function mean(xs: readonly Emotion[]): Emotion {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bestOfN,
   type Critique,
+  type DescriptorEffect,
+  effectAt,
   type FeedbackEvent,
   LocalPromptCritic,
   loopSeeds,
@@ -249,5 +251,71 @@ describe('LocalPromptCritic', () => {
     expect(steered.best!.distance).toBeLessThan(0.2);
     expect(steered.best!.distance).toBeLessThan(fixed.best!.distance);
     expect(() => new LocalPromptCritic({ lexicon: TOY_LEXICON, steeringGain: -1 })).toThrow(/steeringGain/);
+  });
+
+  it('uses each descriptor effect at the round conditioning when the lexicon has one', async () => {
+    // "warm" brightens a neutral image but darkens one the emotion input already made pleasant.
+    const warm: DescriptorEffect = {
+      phrase: 'warm colours',
+      valence: 0.2,
+      arousal: 0,
+      at: [
+        { conditioning: { valence: 0, arousal: 0 }, valence: 1, arousal: 0 },
+        { conditioning: { valence: 3, arousal: 0 }, valence: -0.6, arousal: 0 },
+      ],
+    };
+    const dull: DescriptorEffect = { phrase: 'dull light', valence: -0.4, arousal: 0 };
+    expect(effectAt(warm, { valence: 0, arousal: 0 })).toEqual({ valence: 1, arousal: 0 });
+    expect(effectAt(warm, { valence: 3, arousal: 0 }).valence).toBeCloseTo(-0.6, 6);
+    const middle = effectAt(warm, { valence: 1.5, arousal: 0 }).valence;
+    expect(middle).toBeCloseTo(0.2, 6); // equidistant: the mean of the two measurements
+    expect(effectAt(dull, { valence: 3, arousal: 3 })).toEqual({ valence: -0.4, arousal: 0 });
+
+    const options = { steeringGain: 0, maxDescriptors: 1 };
+    const conditional = new LocalPromptCritic({ lexicon: [warm, dull], ...options });
+    const averaged = new LocalPromptCritic({ lexicon: [{ ...warm, at: undefined }, dull], ...options });
+    const round = (
+      critic: LocalPromptCritic,
+      conditioning: { valence: number; arousal: number },
+      reading: number,
+    ) =>
+      critic.critique({
+        target: { valence: 2, arousal: 0 },
+        userPrompt: 'a cat',
+        currentPrompt: 'a cat',
+        currentConditioning: conditioning,
+        round: 0,
+        history: [],
+        candidates: [
+          {
+            round: 0,
+            index: 0,
+            prompt: 'a cat',
+            seed: 1,
+            image: { width: 1, height: 1, data: new Float32Array(3) },
+            evaluation: { ok: true, valence: reading, arousal: 0 },
+            distance: Math.abs(2 - reading),
+          },
+        ],
+      });
+    // Below the target at neutral conditioning: "warm" helps there.
+    expect((await round(conditional, { valence: 0, arousal: 0 }, 1)).refinedPrompt).toBe(
+      'a cat, warm colours',
+    );
+    // Above the target at pleasant conditioning: "warm" lowers the reading there by just enough.
+    const high = await round(conditional, { valence: 3, arousal: 0 }, 2.6);
+    expect(high.refinedPrompt).toBe('a cat, warm colours');
+    expect(high.suggestions[0]).toContain('valence -0.60');
+    // With only the average (+0.2), "warm" would push a high reading higher: "dull" instead.
+    const flat = await round(averaged, { valence: 3, arousal: 0 }, 2.6);
+    expect(flat.refinedPrompt).toBe('a cat, dull light');
+    expect(
+      () =>
+        new LocalPromptCritic({
+          lexicon: [
+            { ...warm, at: [{ conditioning: { valence: 0, arousal: 0 }, valence: Number.NaN, arousal: 0 }] },
+          ],
+        }),
+    ).toThrow(/finite/);
   });
 });
