@@ -6,9 +6,21 @@
 // within a round agrees with the judge.
 //   cd training && npx tsx evaluate-feedback.ts [--seed-sets 0,1000]
 import { writeFileSync } from 'node:fs';
-import { createEmbeddedGenerator, type Emotion, type RgbImage, ready } from '@emofeedback/core';
-import { bestOfN, createLocalCritic, loopSeeds, runFeedbackLoop } from '@emofeedback/feedback';
-import { createLocalEvaluator, createLocalJudge } from '@emofeedback/reward';
+import {
+  createEmbeddedGenerator,
+  type Emotion,
+  emotionErrors,
+  type RgbImage,
+  ready,
+} from '@emofeedback/core';
+import {
+  bestOfN,
+  type Candidate,
+  createLocalCritic,
+  loopSeeds,
+  runFeedbackLoop,
+} from '@emofeedback/feedback';
+import { createLocalEvaluator, createLocalJudge, pearson } from '@emofeedback/reward';
 
 const PAIRS: { prompt: string; target: Emotion }[] = [
   { prompt: 'a dog on a wide beach', target: { valence: 3, arousal: 3 } },
@@ -58,33 +70,21 @@ const critic = createLocalCritic();
 async function judgedAll(images: readonly RgbImage[], target: Emotion): Promise<number[]> {
   return (await judge.evaluate(images)).map((e) => {
     if (!e.ok) throw new Error('the judge failed');
-    return (Math.abs(e.valence - target.valence) + Math.abs(e.arousal - target.arousal)) / 2;
+    const errors = emotionErrors(e, target);
+    return (errors.valence + errors.arousal) / 2;
   });
 }
 async function judged(image: RgbImage, target: Emotion): Promise<number> {
   return (await judgedAll([image], target))[0] as number;
 }
 const average = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-function pearson(a: readonly number[], b: readonly number[]): number {
-  const ma = average(a);
-  const mb = average(b);
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (const [i, x] of a.entries()) {
-    const y = b[i] as number;
-    ab += (x - ma) * (y - mb);
-    aa += (x - ma) ** 2;
-    bb += (y - mb) ** 2;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
 // Diagnostics: judged error of every rewritten round minus the user's prompt at the same seeds,
 // and the correlation of scorer distance with judged error inside each round.
 const rewriteShifts: number[] = [];
 const withinRound: number[] = [];
 
 const rows: {
+  set: number;
   seed: number;
   prompt: string;
   target: Emotion;
@@ -94,8 +94,8 @@ const rows: {
   final: string;
 }[] = [];
 const started = Date.now();
-const runs = SEED_SETS.flatMap((set) => PAIRS.map((pair, i) => ({ pair, seed: set + i })));
-for (const [i, { pair, seed }] of runs.entries()) {
+const runs = SEED_SETS.flatMap((set) => PAIRS.map((pair, i) => ({ set, pair, seed: set + i })));
+for (const [i, { set, pair, seed }] of runs.entries()) {
   const trace = await runFeedbackLoop({
     generator,
     evaluator: scorer,
@@ -114,17 +114,20 @@ for (const [i, { pair, seed }] of runs.entries()) {
     seed,
   });
   const seeds = loopSeeds(seed, ROUNDS, PER_ROUND);
+  // Every image of the loop judged once; the kept ones are looked up here.
+  const judgedOf = new Map<Candidate, number>();
   for (const r of trace.rounds) {
     const loopJudged = await judgedAll(
       r.candidates.map((c) => c.image),
       pair.target,
     );
-    withinRound.push(
-      pearson(
-        r.candidates.map((c) => c.distance),
-        loopJudged,
-      ),
+    for (const [k, c] of r.candidates.entries()) judgedOf.set(c, loopJudged[k] as number);
+    // Undefined (NaN) when a round's distances or judgements are all equal: left out.
+    const r2 = pearson(
+      r.candidates.map((c) => c.distance),
+      loopJudged,
     );
+    if (Number.isFinite(r2)) withinRound.push(r2);
     if (r.round === 0) continue;
     const roundSeeds = seeds[r.round] as number[];
     const plain = await generator.generate({
@@ -137,10 +140,11 @@ for (const [i, { pair, seed }] of runs.entries()) {
   const round0 = trace.rounds[0]?.best;
   if (!trace.best || !round0 || !baseline) throw new Error('no scored image');
   const row = {
+    set,
     seed,
     ...pair,
-    loop: await judged(trace.best.image, pair.target),
-    round0: await judged(round0.image, pair.target),
+    loop: judgedOf.get(trace.best) as number,
+    round0: judgedOf.get(round0) as number,
     bestOfN: await judged(baseline.image, pair.target),
     final: trace.best.prompt,
   };
@@ -161,7 +165,7 @@ const mean = (k: 'loop' | 'round0' | 'bestOfN') => rows.reduce((s, r) => s + r[k
 const vsRound0 = stats(rows.map((r) => r.round0 - r.loop));
 const vsBestOfN = stats(rows.map((r) => r.bestOfN - r.loop));
 const perSet = SEED_SETS.map((set) => {
-  const own = rows.filter((r) => r.seed - set >= 0 && r.seed - set < PAIRS.length);
+  const own = rows.filter((r) => r.set === set);
   return {
     set,
     round0: stats(own.map((r) => r.round0 - r.loop)),

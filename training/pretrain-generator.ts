@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildVocabulary,
   type CheckpointFiles,
+  clampEmotion,
   createEmoFlowGenerator,
   describeScene,
   type EmoFlowGenerator,
@@ -171,13 +172,13 @@ async function relabelWithReward(scenes: Item[]): Promise<{ evaluator: string; i
     console.log(
       `${axis}: readings mean ${from.mean.toFixed(3)} sd ${from.sd.toFixed(3)} -> designed mean ${to.mean.toFixed(3)} sd ${to.sd.toFixed(3)}`,
     );
-    return (x: number) => Math.max(-3, Math.min(3, to.mean + ((x - from.mean) / from.sd) * to.sd));
+    return (x: number) => to.mean + ((x - from.mean) / from.sd) * to.sd;
   };
   const v = rescale('valence');
   const a = rescale('arousal');
   const items = scenes.map((s, i) => ({
     ...s,
-    emotion: { valence: v(readings[i]!.valence), arousal: a(readings[i]!.arousal) },
+    emotion: clampEmotion({ valence: v(readings[i]!.valence), arousal: a(readings[i]!.arousal) }),
   }));
   return { evaluator: evaluator.id, items };
 }

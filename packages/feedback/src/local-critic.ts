@@ -1,4 +1,4 @@
-import { type Emotion, InvalidArgumentError } from '@emofeedback/core';
+import { clampEmotion, type Emotion, InvalidArgumentError } from '@emofeedback/core';
 import type { Critique, CritiqueInput, PromptCritic } from './critic.js';
 
 /** A descriptor's effect measured with the generator conditioned on one emotion. */
@@ -125,11 +125,10 @@ export class LocalPromptCritic implements PromptCritic {
     const choice = this.bestSet(base, target, tried, effects);
     const predicted = add(base, this.effectOf(choice, effects));
     // What descriptors cannot close, steering the generator's emotion input tries to.
-    const clamp = (x: number) => Math.max(-3, Math.min(3, x));
-    const conditioning: Emotion = {
-      valence: clamp(current.valence + this.steeringGain * (target.valence - predicted.valence)),
-      arousal: clamp(current.arousal + this.steeringGain * (target.arousal - predicted.arousal)),
-    };
+    const conditioning = clampEmotion({
+      valence: current.valence + this.steeringGain * (target.valence - predicted.valence),
+      arousal: current.arousal + this.steeringGain * (target.arousal - predicted.arousal),
+    });
     const refinedPrompt = choice.length
       ? `${userPrompt}, ${choice.map((d) => d.phrase).join(', ')}`
       : userPrompt;
