@@ -20,7 +20,14 @@ import {
   loopSeeds,
   runFeedbackLoop,
 } from '@emofeedback/feedback';
-import { createLocalEvaluator, createLocalJudge, pearson } from '@emofeedback/reward';
+import {
+  createLocalEvaluator,
+  createLocalJudge,
+  formatInterval,
+  pearson,
+  slopeInterval,
+  spearmanInterval,
+} from '@emofeedback/reward';
 
 const PAIRS: { prompt: string; target: Emotion }[] = [
   { prompt: 'a dog on a wide beach', target: { valence: 3, arousal: 3 } },
@@ -67,16 +74,22 @@ const scorer = await createLocalEvaluator();
 const judge = await createLocalJudge();
 const critic = createLocalCritic();
 
-async function judgedAll(images: readonly RgbImage[], target: Emotion): Promise<number[]> {
+/** The judge's reading of each image and its V-A error against the target. */
+interface Judged {
+  readonly reading: Emotion;
+  readonly error: number;
+}
+async function judgedAll(images: readonly RgbImage[], target: Emotion): Promise<Judged[]> {
   return (await judge.evaluate(images)).map((e) => {
     if (!e.ok) throw new Error('the judge failed');
     const errors = emotionErrors(e, target);
-    return (errors.valence + errors.arousal) / 2;
+    return { reading: { valence: e.valence, arousal: e.arousal }, error: (errors.valence + errors.arousal) / 2 };
   });
 }
-async function judged(image: RgbImage, target: Emotion): Promise<number> {
-  return (await judgedAll([image], target))[0] as number;
+async function judged(image: RgbImage, target: Emotion): Promise<Judged> {
+  return (await judgedAll([image], target))[0] as Judged;
 }
+const errorsOf = (js: readonly Judged[]) => js.map((j) => j.error);
 const average = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 // Diagnostics: judged error of every rewritten round minus the user's prompt at the same seeds,
 // and the correlation of scorer distance with judged error inside each round.
@@ -91,6 +104,7 @@ const rows: {
   loop: number;
   round0: number;
   bestOfN: number;
+  readings: Record<'loop' | 'round0' | 'bestOfN', Emotion>;
   final: string;
 }[] = [];
 const started = Date.now();
@@ -115,17 +129,17 @@ for (const [i, { set, pair, seed }] of runs.entries()) {
   });
   const seeds = loopSeeds(seed, ROUNDS, PER_ROUND);
   // Every image of the loop judged once; the kept ones are looked up here.
-  const judgedOf = new Map<Candidate, number>();
+  const judgedOf = new Map<Candidate, Judged>();
   for (const r of trace.rounds) {
     const loopJudged = await judgedAll(
       r.candidates.map((c) => c.image),
       pair.target,
     );
-    for (const [k, c] of r.candidates.entries()) judgedOf.set(c, loopJudged[k] as number);
+    for (const [k, c] of r.candidates.entries()) judgedOf.set(c, loopJudged[k] as Judged);
     // Undefined (NaN) when a round's distances or judgements are all equal: left out.
     const r2 = pearson(
       r.candidates.map((c) => c.distance),
-      loopJudged,
+      errorsOf(loopJudged),
     );
     if (Number.isFinite(r2)) withinRound.push(r2);
     if (r.round === 0) continue;
@@ -135,17 +149,23 @@ for (const [i, { set, pair, seed }] of runs.entries()) {
       emotions: roundSeeds.map(() => pair.target),
       seeds: roundSeeds,
     });
-    rewriteShifts.push(average(loopJudged) - average(await judgedAll(plain, pair.target)));
+    rewriteShifts.push(average(errorsOf(loopJudged)) - average(errorsOf(await judgedAll(plain, pair.target))));
   }
   const round0 = trace.rounds[0]?.best;
   if (!trace.best || !round0 || !baseline) throw new Error('no scored image');
+  const kept = {
+    loop: judgedOf.get(trace.best) as Judged,
+    round0: judgedOf.get(round0) as Judged,
+    bestOfN: await judged(baseline.image, pair.target),
+  };
   const row = {
     set,
     seed,
     ...pair,
-    loop: judgedOf.get(trace.best) as number,
-    round0: judgedOf.get(round0) as number,
-    bestOfN: await judged(baseline.image, pair.target),
+    loop: kept.loop.error,
+    round0: kept.round0.error,
+    bestOfN: kept.bestOfN.error,
+    readings: { loop: kept.loop.reading, round0: kept.round0.reading, bestOfN: kept.bestOfN.reading },
     final: trace.best.prompt,
   };
   rows.push(row);
@@ -172,6 +192,27 @@ const perSet = SEED_SETS.map((set) => {
     bestOfN: stats(own.map((r) => r.bestOfN - r.loop)),
   };
 });
+// How the kept images' judged readings follow the targets across runs (an error alone can hide
+// a reading that does not move).
+const methods = [
+  ['round0', "round 0's best"],
+  ['bestOfN', 'best-of-N'],
+  ['loop', 'feedback loop'],
+] as const;
+const agreementRows = methods.map(([k, label]) => {
+  const cell = (axis: 'valence' | 'arousal') => {
+    const read = rows.map((r) => r.readings[k][axis]);
+    const want = rows.map((r) => r.target[axis]);
+    return `${formatInterval(spearmanInterval(read, want))} | ${formatInterval(slopeInterval(read, want))}`;
+  };
+  return `| ${label} | ${cell('valence')} | ${cell('arousal')} |`;
+});
+const agreementTable = [
+  '| method | valence ρ | valence slope | arousal ρ | arousal slope |',
+  '|---|---|---|---|---|',
+  ...agreementRows,
+].join('\n');
+console.log(agreementTable);
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 const shift = stats(rewriteShifts);
 const agreement = stats(withinRound);
@@ -211,6 +252,11 @@ Judged V-A error = (|judged valence − target| + |judged arousal − target|) /
 | round 0's best (first 8 images) | ${mean('round0').toFixed(3)} |
 | best-of-N (${ROUNDS * PER_ROUND} images, same seeds) | ${mean('bestOfN').toFixed(3)} |
 | feedback loop's best over all rounds | ${mean('loop').toFixed(3)} |
+
+Across the ${rows.length} runs, how the judged reading of the kept image follows the target (Spearman ρ between
+target and reading, slope of reading against target; 95% intervals):
+
+${agreementTable}
 
 - Gain of the loop over round 0: ${fmt(vsRound0)}.
 - Gain of the loop over best-of-N: ${fmt(vsBestOfN)}.

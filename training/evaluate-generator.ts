@@ -5,8 +5,9 @@
  *
  * Emotion control: every prompt × every point of the 5×5 grid {-3, -1.5, 0, 1.5, 3}², one
  * image each; the independent JUDGE (`createLocalJudge`, not the reward model) reads valence and
- * arousal; reported: Spearman ρ between target and reading per axis with its two-sided p, and
- * V-Error / A-Error (mean absolute error on [-3, 3]).
+ * arousal; reported per axis: Spearman ρ between target and reading and the slope of the reading
+ * against the target, each with its 95% interval, and V-Error / A-Error (mean absolute error on
+ * [-3, 3], which a compressed reading can keep small).
  * Text control: the content classifier's recognition of each image's subject vs chance, next to
  * its recognition of rendered scenes drawn for the same targets (what the classifier can do on
  * the training distribution), and the prompt effect: how much changing only the prompt (same
@@ -33,7 +34,15 @@ import {
   SeededRandom,
   sampleSceneForEmotion,
 } from '@emofeedback/core';
-import { createLocalEvaluator, createLocalJudge, type EmotionEvaluator } from '@emofeedback/reward';
+import {
+  createLocalEvaluator,
+  createLocalJudge,
+  type EmotionEvaluator,
+  formatInterval,
+  type Interval,
+  slopeInterval,
+  spearmanInterval,
+} from '@emofeedback/reward';
 import { folderCheckpointReader } from '../packages/node/src/files/checkpoint-folder.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,73 +72,18 @@ function evaluationPrompts(n: number): { prompt: string; subject: SceneSubject }
   return out;
 }
 
-/** Average ranks (ties share their mean rank). */
-function ranks(xs: readonly number[]): number[] {
-  const idx = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(xs.length);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
-    for (let k = i; k <= j; k++) r[idx[k]![1]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-function pearson(a: readonly number[], b: readonly number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, x) => s + x, 0) / n;
-  const mb = b.reduce((s, x) => s + x, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb || 1);
-}
-
-/** erfc by Numerical Recipes' Chebyshev approximation (|error| < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-/** Spearman ρ with a two-sided p from the t approximation (n ≥ 100 here, so the normal tail is used). */
-function spearman(a: readonly number[], b: readonly number[]): { rho: number; p: number } {
-  const rho = pearson(ranks(a), ranks(b));
-  const n = a.length;
-  const t = rho * Math.sqrt((n - 2) / Math.max(1e-12, 1 - rho * rho));
-  return { rho, p: erfc(Math.abs(t) / Math.SQRT2) };
+/** ρ between target and reading and the slope of the reading against the target, with 95% intervals. */
+function agreement(targets: readonly number[], readings: readonly number[]): { rho: Interval; slope: Interval } {
+  return { rho: spearmanInterval(readings, targets), slope: slopeInterval(readings, targets) };
 }
 
 interface Result {
   guidance: number;
   images: number;
   judge: string;
-  valence: { rho: number; p: number; mae: number; meanByTarget: number[] };
-  arousal: { rho: number; p: number; mae: number; meanByTarget: number[] };
-  reward?: { valenceRho: number; arousalRho: number };
+  valence: { rho: Interval; slope: Interval; mae: number; meanByTarget: number[] };
+  arousal: { rho: Interval; slope: Interval; mae: number; meanByTarget: number[] };
+  reward?: { valence: { rho: Interval; slope: Interval }; arousal: { rho: Interval; slope: Interval } };
   failures: number;
   content?: {
     accuracy: number;
@@ -250,11 +204,11 @@ async function main(): Promise<void> {
     .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
   const reference = {
     images: refOk.length,
-    valence: spearman(
+    valence: agreement(
       refOk.map((x) => x[1].valence),
       refOk.map((x) => x[0].valence),
     ),
-    arousal: spearman(
+    arousal: agreement(
       refOk.map((x) => x[1].arousal),
       refOk.map((x) => x[0].arousal),
     ),
@@ -284,7 +238,7 @@ async function main(): Promise<void> {
       .map((r, i) => [r, targets[i]!] as const)
       .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
     const axis = (k: 'valence' | 'arousal') => {
-      const { rho, p } = spearman(
+      const { rho, slope } = agreement(
         ok.map((x) => x[1][k]),
         ok.map((x) => x[0][k]),
       );
@@ -293,7 +247,7 @@ async function main(): Promise<void> {
         const sel = ok.filter((x) => x[1][k] === l);
         return sel.reduce((s, x) => s + x[0][k], 0) / Math.max(1, sel.length);
       });
-      return { rho, p, mae, meanByTarget };
+      return { rho, slope, mae, meanByTarget };
     };
     const result: Result = {
       guidance,
@@ -310,14 +264,14 @@ async function main(): Promise<void> {
         .map((r, i) => [r, targets[i]!] as const)
         .filter((x): x is readonly [Emotion, Emotion] => x[0] !== null);
       result.reward = {
-        valenceRho: spearman(
+        valence: agreement(
           pairs.map((x) => x[1].valence),
           pairs.map((x) => x[0].valence),
-        ).rho,
-        arousalRho: spearman(
+        ),
+        arousal: agreement(
           pairs.map((x) => x[1].arousal),
           pairs.map((x) => x[0].arousal),
-        ).rho,
+        ),
       };
     }
     const predictions = await classifier.classify(images);
@@ -342,17 +296,17 @@ async function main(): Promise<void> {
     JSON.stringify({ generator: generator.id, prompts, reference, results }, null, 1),
   );
   const fmt = (x: number) => x.toFixed(3);
-  const fp = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+  const fi = (x: Interval) => formatInterval(x);
   const table = [
-    `Generator \`${generator.id}\`, ${prompts.length} content-only prompts × 25 grid targets, ${STEPS} Euler steps, judge \`${results[0]?.judge}\`.`,
+    `Generator \`${generator.id}\`, ${prompts.length} content-only prompts × 25 grid targets, ${STEPS} Euler steps, judge \`${results[0]?.judge}\`. ρ: Spearman between target and reading; slope: reading against target (1 = follows the target in full); brackets: 95% intervals.`,
     '',
-    '| guidance | images | valence ρ (p) | arousal ρ (p) | V-Error | A-Error | reward-model ρ V / A | subject recognised (chance) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| guidance | images | valence ρ | valence slope | arousal ρ | arousal slope | V-Error | A-Error | reward-model ρ V / A | subject recognised (chance) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.guidance} | ${r.images - r.failures} | ${fmt(r.valence.rho)} (${fp(r.valence.p)}) | ${fmt(r.arousal.rho)} (${fp(r.arousal.p)}) | ${fmt(r.valence.mae)} | ${fmt(r.arousal.mae)} | ${r.reward ? `${fmt(r.reward.valenceRho)} / ${fmt(r.reward.arousalRho)}` : 'n/a'} | ${r.content ? `${(100 * r.content.accuracy).toFixed(1)}% (${(100 * r.content.chance).toFixed(1)}%)` : 'n/a'} |`,
+        `| ${r.guidance} | ${r.images - r.failures} | ${fi(r.valence.rho)} | ${fi(r.valence.slope)} | ${fi(r.arousal.rho)} | ${fi(r.arousal.slope)} | ${fmt(r.valence.mae)} | ${fmt(r.arousal.mae)} | ${r.reward ? `${fi(r.reward.valence.rho)} / ${fi(r.reward.arousal.rho)}` : 'n/a'} | ${r.content ? `${(100 * r.content.accuracy).toFixed(1)}% (${(100 * r.content.chance).toFixed(1)}%)` : 'n/a'} |`,
     ),
-    `| reference: rendered training scenes for the same targets | ${reference.images} | ${fmt(reference.valence.rho)} (${fp(reference.valence.p)}) | ${fmt(reference.arousal.rho)} (${fp(reference.arousal.p)}) | ${fmt(reference.valenceMae)} | ${fmt(reference.arousalMae)} | | ${(100 * reference.content.accuracy).toFixed(1)}% (${(100 / SCENE_SUBJECTS.length).toFixed(1)}%) |`,
+    `| reference: rendered training scenes for the same targets | ${reference.images} | ${fi(reference.valence.rho)} | ${fi(reference.valence.slope)} | ${fi(reference.arousal.rho)} | ${fi(reference.arousal.slope)} | ${fmt(reference.valenceMae)} | ${fmt(reference.arousalMae)} | | ${(100 * reference.content.accuracy).toFixed(1)}% (${(100 / SCENE_SUBJECTS.length).toFixed(1)}%) |`,
     '',
     'Text control (content classifier, `createContentClassifier()`; rows above: share of images whose subject it names correctly):',
     '',

@@ -73,6 +73,8 @@ interface RoleConfig {
   readonly transform: 'none' | 'sqrt';
   readonly useImageStats: boolean;
   readonly trainVariants: readonly Variant[];
+  /** The variants whose mean CV Pearson r chooses the ridge strength. */
+  readonly selectOn: readonly Variant[];
   readonly lambdas: readonly number[];
   readonly cvSeed: number;
   readonly pcaComponents: number;
@@ -91,6 +93,7 @@ const ROLES: Record<string, RoleConfig> = {
     transform: 'sqrt',
     useImageStats: true,
     trainVariants: ['native', 'flip', 'px64', 'px32'],
+    selectOn: ['native', 'px64'],
     lambdas: [300, 1000, 3000, 10000, 30000],
     cvSeed: 7,
     pcaComponents: 32,
@@ -98,15 +101,18 @@ const ROLES: Record<string, RoleConfig> = {
     constName: 'LOCAL_HEAD',
   },
   judge: {
-    id: 'local-judge:mobilenet-v2-100/oasis-bass@1',
+    id: 'local-judge:mobilenet-v2-100-multilayer/oasis-bass@2',
     backbone: 'mobilenet-v2',
-    endpoints: ['pool'],
-    listEndpoints: false,
-    perAxisLambda: false,
+    // The pooled vector and the spatial means of five blocks (56 to 7 px): chosen by
+    // `compare-judges.ts` (training split only) for their 32 px cross-validated r.
+    endpoints: ['pool', 'block3', 'block6', 'block10', 'block13', 'block16'],
+    listEndpoints: true,
+    perAxisLambda: true,
     transform: 'sqrt',
     useImageStats: true,
-    trainVariants: ['native', 'flip', 'px64'],
-    lambdas: [300, 1000, 3000, 10000, 30000],
+    trainVariants: ['native', 'flip', 'px64', 'px32'],
+    selectOn: ['native', 'px64', 'px32'],
+    lambdas: [1000, 3000, 10000, 30000],
     cvSeed: 11,
     pcaComponents: 32,
     file: 'judge-head.generated.ts',
@@ -133,7 +139,7 @@ console.error(
 
 const transform = (m: Matrix): Matrix =>
   cfg.transform === 'sqrt' ? { ...m, data: m.data.map((v) => Math.sqrt(Math.max(0, v))) } : m;
-const variantsNeeded = [...new Set<Variant>([...cfg.trainVariants, 'native', 'px64'])];
+const variantsNeeded = [...new Set<Variant>([...cfg.trainVariants, 'native', 'px64', 'px32'])];
 const inputs = new Map<Variant, Matrix>();
 const gateInputs = new Map<Variant, Matrix>();
 const backboneFeats = new Map<Variant, Matrix>();
@@ -161,7 +167,7 @@ const cv = dh
   ? cvPredictGatedPath(
       trainMats,
       cfg.trainVariants.map(getGate),
-      (['native', 'px64'] as const).map((v) => ({ x: get(v), gateX: getGate(v) })),
+      cfg.selectOn.map((v) => ({ x: get(v), gateX: getGate(v) })),
       samples,
       trainIdx,
       cfg.lambdas,
@@ -170,7 +176,7 @@ const cv = dh
       5,
       cfg.cvSeed,
     )
-  : cvPredictPath(trainMats, [get('native'), get('px64')], samples, trainIdx, cfg.lambdas, 5, cfg.cvSeed);
+  : cvPredictPath(trainMats, cfg.selectOn.map(get), samples, trainIdx, cfg.lambdas, 5, cfg.cvSeed);
 const best = { both: 0, valence: 0, arousal: 0 };
 const bestScore = {
   both: Number.NEGATIVE_INFINITY,
@@ -189,12 +195,11 @@ cfg.lambdas.forEach((lambda, li) => {
   };
   cvTable.push({
     lambda,
-    native: scores[0],
-    px64: scores[1],
+    ...Object.fromEntries(cfg.selectOn.map((v, i) => [v, scores[i]])),
     nativeOasis: oasis[0],
   });
   console.error(
-    `  λ=${lambda}: CV r native V ${scores[0]?.valence.toFixed(3)} A ${scores[0]?.arousal.toFixed(3)} (OASIS V ${oasis[0]?.valence.toFixed(3)} A ${oasis[0]?.arousal.toFixed(3)}), 64px V ${scores[1]?.valence.toFixed(3)} A ${scores[1]?.arousal.toFixed(3)}`,
+    `  λ=${lambda}: CV r ${cfg.selectOn.map((v, i) => `${v} V ${scores[i]?.valence.toFixed(3)} A ${scores[i]?.arousal.toFixed(3)}`).join(', ')} (native OASIS V ${oasis[0]?.valence.toFixed(3)} A ${oasis[0]?.arousal.toFixed(3)})`,
   );
   for (const key of ['both', 'valence', 'arousal'] as const)
     if (score[key] > bestScore[key]) {
@@ -324,7 +329,7 @@ const trainMean = {
 type Report = Record<string, Record<string, { model: AxisMetrics; baseline: AxisMetrics; n: number }>>;
 const report: Report = {};
 const valPreds = new Map<Variant, Float64Array>();
-for (const v of ['native', 'px64'] as const) {
+for (const v of ['native', 'px64', 'px32'] as const) {
   const p = predict(v, valIdx);
   valPreds.set(v, p);
   report[v] = {};
@@ -461,7 +466,7 @@ writeFileSync(join(repo, 'training', 'results', `${roleName}.json`), `${JSON.str
 const f = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
 for (const [v, rows] of Object.entries(report)) {
   console.log(
-    `\n${roleName} (${cfg.backbone}), validation, ${v === 'native' ? 'images as rated' : 'images shrunk to 64 px'}`,
+    `\n${roleName} (${cfg.backbone}), validation, ${v === 'native' ? 'images as rated' : `images shrunk to ${v.slice(2)} px`}`,
   );
   console.log('| subset | axis | n | MAE | Pearson r | CCC | baseline MAE | baseline CCC |');
   console.log('|---|---|---|---|---|---|---|---|');

@@ -186,6 +186,12 @@ describe('emofeedback (built CLI)', () => {
       expect(Number.isFinite(report.metrics[axis].mae)).toBe(true);
       expect(Math.abs(report.metrics[axis].pearson)).toBeLessThanOrEqual(1);
       expect(Math.abs(report.metrics[axis].ccc)).toBeLessThanOrEqual(1);
+      // Rank agreement and slope against the ratings, each with an interval around the estimate.
+      const { spearman, slope, n } = report.metrics[axis].agreement;
+      expect(n).toBe(12);
+      expect(spearman.low).toBeLessThanOrEqual(spearman.value);
+      expect(spearman.high).toBeGreaterThanOrEqual(spearman.value);
+      expect(slope.low).toBeLessThan(slope.high);
     }
     const text = await run([
       'evaluate',
@@ -200,6 +206,8 @@ describe('emofeedback (built CLI)', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/valence\s+\d/);
     expect(text.stdout).toMatch(/Pearson/);
+    expect(text.stdout).toMatch(/Spearman ρ \[95%\]\s+slope \[95%\]/);
+    expect(text.stdout).toMatch(/arousal .* -?\d\.\d\d \[-?\d\.\d\d, -?\d\.\d\d\]\s*$/m);
   });
 
   it('evaluate names the file, row or column at fault', async () => {

@@ -40,7 +40,21 @@ export {
 } from './local/head.js';
 export { IMAGE_STAT_NAMES, imageStatistics, STATS_SIZE } from './local/image-stats.js';
 export * from './lvlm/index.js';
-export { type AxisMetrics, axisMetrics, ccc, mae, pearson, rmse } from './metrics.js';
+export {
+  type AxisMetrics,
+  axisMetrics,
+  ccc,
+  formatInterval,
+  type Interval,
+  mae,
+  pearson,
+  rmse,
+  slopeInterval,
+  spearman,
+  spearmanInterval,
+  type TargetAgreement,
+  targetAgreement,
+} from './metrics.js';
 export * from './remote/index.js';
 export {
   type ComponentResult,

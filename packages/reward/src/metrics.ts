@@ -107,3 +107,121 @@ export interface AxisMetrics {
 export function axisMetrics(predicted: ArrayLike<number>, target: ArrayLike<number>): AxisMetrics {
   return { mae: mae(predicted, target), pearson: pearson(predicted, target), ccc: ccc(predicted, target) };
 }
+
+/** Average ranks, 1-based (ties share their mean rank). */
+function ranks(x: ArrayLike<number>): Float64Array {
+  const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
+  const r = new Float64Array(x.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && x[order[j + 1] as number] === x[order[i] as number]) j++;
+    for (let k = i; k <= j; k++) r[order[k] as number] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+/**
+ * Spearman's rank correlation (Pearson r of the average ranks). `NaN` when either side is constant.
+ * @throws InvalidArgumentError for empty or unequal-length inputs or non-finite values.
+ */
+export function spearman(predicted: ArrayLike<number>, target: ArrayLike<number>): number {
+  checkPair(predicted, target);
+  return pearson(ranks(predicted), ranks(target));
+}
+
+/** A point estimate with its two-sided 95% confidence interval. */
+export interface Interval {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Standard normal 97.5% quantile. */
+const Z975 = 1.959963984540054;
+
+/** Student-t 97.5% quantile for `df` degrees of freedom (Cornish–Fisher; < 0.5% off for df ≥ 3). */
+function t975(df: number): number {
+  const z = Z975;
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  return (
+    z +
+    (z3 + z) / (4 * df) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3)
+  );
+}
+
+/**
+ * Spearman's ρ with a 95% interval from Fisher's z and the Fieller–Hartley–Pearson standard error
+ * `√(1.06 / (n − 3))`. Needs n ≥ 4; the interval is `NaN` when ρ is.
+ */
+export function spearmanInterval(predicted: ArrayLike<number>, target: ArrayLike<number>): Interval {
+  const n = checkPair(predicted, target);
+  if (n < 4) throw new InvalidArgumentError('predicted', `needs at least 4 pairs for an interval, got ${n}.`);
+  const rho = spearman(predicted, target);
+  const z = Math.atanh(Math.max(-0.999999, Math.min(0.999999, rho)));
+  const half = Z975 * Math.sqrt(1.06 / (n - 3));
+  return { value: rho, low: Math.tanh(z - half), high: Math.tanh(z + half) };
+}
+
+/**
+ * Least-squares slope of `reading` against `target` with a 95% t interval. On a balanced grid of
+ * targets this is the slope of the mean reading per target level: 1 is a reading that follows the
+ * target in full, 0 a reading that ignores it (however small its error looks). `NaN` when the
+ * targets are all equal. Needs n ≥ 3.
+ */
+export function slopeInterval(reading: ArrayLike<number>, target: ArrayLike<number>): Interval {
+  const n = checkPair(reading, target);
+  if (n < 3) throw new InvalidArgumentError('reading', `needs at least 3 pairs for a slope interval, got ${n}.`);
+  const my = meanOf(reading);
+  const mx = meanOf(target);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (target[i] as number) - mx;
+    sxy += dx * ((reading[i] as number) - my);
+    sxx += dx * dx;
+  }
+  if (sxx === 0) return { value: Number.NaN, low: Number.NaN, high: Number.NaN };
+  const slope = sxy / sxx;
+  let sse = 0;
+  for (let i = 0; i < n; i++) {
+    const fit = my + slope * ((target[i] as number) - mx);
+    sse += ((reading[i] as number) - fit) ** 2;
+  }
+  const half = t975(n - 2) * Math.sqrt(sse / (n - 2) / sxx);
+  return { value: slope, low: slope - half, high: slope + half };
+}
+
+/** How readings on one axis follow their targets: error, rank agreement and slope. */
+export interface TargetAgreement {
+  /** Mean absolute error (canonical units); compressed readings can score well here. */
+  readonly mae: number;
+  /** Spearman's ρ between target and reading, with its 95% interval. */
+  readonly spearman: Interval;
+  /** Slope of the reading against the target, with its 95% interval. */
+  readonly slope: Interval;
+  readonly n: number;
+}
+
+/**
+ * {@link mae}, {@link spearmanInterval} and {@link slopeInterval} of readings against their targets
+ * on one axis: what a judged error on a target grid should always be reported with.
+ * @throws InvalidArgumentError for fewer than 4 pairs, unequal lengths or non-finite values.
+ */
+export function targetAgreement(reading: ArrayLike<number>, target: ArrayLike<number>): TargetAgreement {
+  return {
+    mae: mae(reading, target),
+    spearman: spearmanInterval(reading, target),
+    slope: slopeInterval(reading, target),
+    n: reading.length,
+  };
+}
+
+/** Formats an interval as `0.52 [0.41, 0.63]`. */
+export function formatInterval(x: Interval, digits = 2): string {
+  return `${x.value.toFixed(digits)} [${x.low.toFixed(digits)}, ${x.high.toFixed(digits)}]`;
+}

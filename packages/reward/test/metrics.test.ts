@@ -1,5 +1,16 @@
 import { InvalidArgumentError } from '@emofeedback/core';
-import { axisMetrics, ccc, mae, pearson, rmse } from '@emofeedback/reward';
+import {
+  axisMetrics,
+  ccc,
+  formatInterval,
+  mae,
+  pearson,
+  rmse,
+  slopeInterval,
+  spearman,
+  spearmanInterval,
+  targetAgreement,
+} from '@emofeedback/reward';
 import { describe, expect, it } from 'vitest';
 
 // Hand computation for p = [1, 2, 3, 4], t = [2, 2, 4, 5]:
@@ -46,3 +57,52 @@ describe('metrics', () => {
     expect(() => mae([1, 2], [1, Number.POSITIVE_INFINITY])).toThrow(/target/);
   });
 });
+
+// Reference values from SciPy 1.17 (stats.spearmanr, stats.linregress with a t(6) quantile).
+const grid = [-3, -3, -1.5, 0, 0, 1.5, 3, 3];
+const read = [-1.0, 0.2, -0.5, 0.1, 0.6, 0.4, 1.2, 0.9];
+
+describe('agreement with targets', () => {
+  it('Spearman ρ uses average ranks for ties', () => {
+    expect(spearman(read, grid)).toBeCloseTo(0.8365019125713041, 10);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 400])).toBeCloseTo(1, 12);
+  });
+
+  it('the slope interval matches a least-squares fit with a t interval', () => {
+    const s = slopeInterval(read, grid);
+    expect(s.value).toBeCloseTo(0.24814814814814817, 12);
+    expect(s.low).toBeCloseTo(0.08166716234622803, 3);
+    expect(s.high).toBeCloseTo(0.4146291339500683, 3);
+  });
+
+  it('a compressed reading has a small error but a slope near zero; a faithful one a slope near 1', () => {
+    const targets = Array.from({ length: 50 }, (_, i) => [-3, -1.5, 0, 1.5, 3][i % 5] as number);
+    const constant = targets.map((_, i) => 0.01 * Math.sin(i));
+    const faithful = targets.map((t, i) => t + 0.3 * Math.sin(7 * i));
+    const c = targetAgreement(constant, targets);
+    const f = targetAgreement(faithful, targets);
+    expect(c.slope.low).toBeLessThan(0.01);
+    expect(Math.abs(c.slope.value)).toBeLessThan(0.01);
+    expect(f.slope.low).toBeGreaterThan(0.9);
+    expect(f.spearman.low).toBeGreaterThan(0.9);
+    expect(f.mae).toBeLessThan(c.mae);
+    expect(f.n).toBe(50);
+  });
+
+  it('the ρ interval contains ρ, narrows with n and stays inside [-1, 1]', () => {
+    const small = spearmanInterval(read, grid);
+    expect(small.low).toBeLessThan(small.value);
+    expect(small.high).toBeGreaterThan(small.value);
+    expect(small.high).toBeLessThanOrEqual(1);
+    const big = spearmanInterval([...read, ...read, ...read, ...read], [...grid, ...grid, ...grid, ...grid]);
+    expect(big.high - big.low).toBeLessThan(small.high - small.low);
+    expect(formatInterval(small)).toMatch(/^0\.84 \[0\.\d\d, 0\.\d\d\]$/);
+  });
+
+  it('reject too few pairs and constant targets give NaN', () => {
+    expect(() => spearmanInterval([1, 2, 3], [1, 2, 3])).toThrow(InvalidArgumentError);
+    expect(() => slopeInterval([1, 2], [1, 2])).toThrow(/at least 3/);
+    expect(Number.isNaN(slopeInterval([1, 2, 3], [0, 0, 0]).value)).toBe(true);
+  });
+});
+

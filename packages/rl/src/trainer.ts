@@ -12,7 +12,7 @@ import {
   type PromptCritic,
   runFeedbackLoop,
 } from '@emofeedback/feedback';
-import type { EmotionEvaluator, Evaluation } from '@emofeedback/reward';
+import { type EmotionEvaluator, type Evaluation, type TargetAgreement, targetAgreement } from '@emofeedback/reward';
 import { CheckpointManager, type CheckpointStore } from './checkpoint-store.js';
 import {
   type GrpoConfig,
@@ -33,18 +33,24 @@ export interface JudgedErrors {
   readonly arousalError: number;
   /** Mean of the two. */
   readonly meanError: number;
+  /**
+   * Per axis: Spearman ρ between target and reading and the slope of the reading against the
+   * target, with 95% intervals (undefined with fewer than 4 scored images). A compressed reading
+   * scores a small error with a slope near 0, so read the error beside these.
+   */
+  readonly valence: TargetAgreement | undefined;
+  readonly arousal: TargetAgreement | undefined;
   readonly n: number;
   readonly failed: number;
 }
 
 /**
- * Mean absolute error per axis of evaluations against their targets (failed evaluations are
- * counted, not scored).
+ * Mean absolute error per axis of evaluations against their targets, with rank correlation and
+ * slope (failed evaluations are counted, not scored).
  */
 export function judgedErrors(evaluations: readonly Evaluation[], targets: readonly Emotion[]): JudgedErrors {
-  let ve = 0;
-  let ae = 0;
-  let n = 0;
+  const read = { valence: [] as number[], arousal: [] as number[] };
+  const want = { valence: [] as number[], arousal: [] as number[] };
   let failed = 0;
   evaluations.forEach((e, i) => {
     const t = targets[i] as Emotion;
@@ -52,13 +58,27 @@ export function judgedErrors(evaluations: readonly Evaluation[], targets: readon
       failed++;
       return;
     }
-    ve += Math.abs(e.valence - t.valence);
-    ae += Math.abs(e.arousal - t.arousal);
-    n++;
+    for (const axis of ['valence', 'arousal'] as const) {
+      read[axis].push(e[axis]);
+      want[axis].push(t[axis]);
+    }
   });
-  const valenceError = ve / Math.max(1, n);
-  const arousalError = ae / Math.max(1, n);
-  return { valenceError, arousalError, meanError: (valenceError + arousalError) / 2, n, failed };
+  const n = read.valence.length;
+  const error = (axis: 'valence' | 'arousal') =>
+    read[axis].reduce((s, r, i) => s + Math.abs(r - (want[axis][i] as number)), 0) / Math.max(1, n);
+  const agreement = (axis: 'valence' | 'arousal') =>
+    n >= 4 ? targetAgreement(read[axis], want[axis]) : undefined;
+  const valenceError = error('valence');
+  const arousalError = error('arousal');
+  return {
+    valenceError,
+    arousalError,
+    meanError: (valenceError + arousalError) / 2,
+    valence: agreement('valence'),
+    arousal: agreement('arousal'),
+    n,
+    failed,
+  };
 }
 
 /** Events streamed by {@link EmoFeedbackTrainer.train}. */

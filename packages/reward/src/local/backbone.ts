@@ -35,6 +35,28 @@ interface BackboneSpec {
   readonly module: () => Promise<ModelModule>;
 }
 
+/** The inverted-residual blocks whose expansion activations the MobileNetV2 backbones expose. */
+const BLOCKS = [3, 6, 10, 13, 16] as const;
+
+/** `blockN` (spatial mean) and `blockN-std` (spatial standard deviation) of each block's node. */
+function pooledBlockEndpoints(node: (block: number) => string): Record<string, string> {
+  return Object.fromEntries(
+    BLOCKS.flatMap((n) => [
+      [`block${n}`, node(n)],
+      [`block${n}-std`, node(n)],
+    ]),
+  );
+}
+
+function pooledBlockKinds(extra: readonly string[] = []): Record<string, 'mean' | 'std'> {
+  return Object.fromEntries(
+    [...BLOCKS.map((n) => `block${n}`), ...extra].flatMap((name) => [
+      [name, 'mean' as const],
+      [`${name}-std`, 'std' as const],
+    ]),
+  );
+}
+
 const HUB = 'StatefulPartitionedCall/sequential';
 const MID = `${HUB}/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2`;
 const SPECS: Record<BackboneName, BackboneSpec> = {
@@ -45,8 +67,12 @@ const SPECS: Record<BackboneName, BackboneSpec> = {
       pool: 'average_pooling2d_1',
       dense: 'dense_1',
       probs: 'dense_3',
-      block13: 'block_13_expand_relu',
+      // Expansion activations (ReLU6) of the inverted-residual blocks at 56, 28, 14, 14 and 7 px,
+      // summarised over space like the mid backbone's, so that a head can read colour and texture
+      // below the pooled vector.
+      ...pooledBlockEndpoints((n) => `block_${n}_expand_relu`),
     },
+    pooled: pooledBlockKinds(),
     featureEndpoints: ['pool'],
     module: async () => {
       const m = await import('nsfwjs/models/mobilenet_v2');
@@ -63,28 +89,11 @@ const SPECS: Record<BackboneName, BackboneSpec> = {
       // outputs of the previous block lifted 6×, at 56, 28, 14, 14 and 7 px; and the last 1×1
       // convolution before the pooled feature vector. Each is summarised over space by its
       // per-channel mean (`blockN`) or standard deviation (`blockN-std`).
-      ...Object.fromEntries(
-        (
-          [
-            ['block3', 'expanded_conv_3/expand'],
-            ['block6', 'expanded_conv_6/expand'],
-            ['block10', 'expanded_conv_10/expand'],
-            ['block13', 'expanded_conv_13/expand'],
-            ['block16', 'expanded_conv_16/expand'],
-            ['top', 'Conv_1'],
-          ] as const
-        ).flatMap(([name, node]) => [
-          [name, `${MID}/${node}/Relu6`],
-          [`${name}-std`, `${MID}/${node}/Relu6`],
-        ]),
-      ),
+      ...pooledBlockEndpoints((n) => `${MID}/expanded_conv_${n}/expand/Relu6`),
+      top: `${MID}/Conv_1/Relu6`,
+      'top-std': `${MID}/Conv_1/Relu6`,
     },
-    pooled: Object.fromEntries(
-      ['block3', 'block6', 'block10', 'block13', 'block16', 'top'].flatMap((name) => [
-        [name, 'mean' as const],
-        [`${name}-std`, 'std' as const],
-      ]),
-    ),
+    pooled: pooledBlockKinds(['top']),
     featureEndpoints: ['pool'],
     module: async () => {
       const m = await import('nsfwjs/models/mobilenet_v2_mid');

@@ -8,6 +8,8 @@ import {
   createOpenAICompatibleEvaluator,
   type EmotionEvaluator,
   type Evaluation,
+  formatInterval,
+  targetAgreement,
 } from '@emofeedback/reward';
 import type { Command } from 'commander';
 import { readImage } from '../../files/images.js';
@@ -143,9 +145,18 @@ export function registerEvaluate(program: Command, io: CliIo): void {
               }
             : { file: item.file, failure: e.failure, message: e.message };
         });
+        // Rank agreement and slope against the human ratings, which a compressed reading cannot fake.
+        const scored = images.flatMap((img) => ('human' in img && img.human ? [img] : []));
+        const agreement = (axis: 'valence' | 'arousal') =>
+          scored.length >= 4
+            ? targetAgreement(
+                scored.map((img) => img[axis]),
+                scored.map((img) => img.human[axis]),
+              )
+            : undefined;
         const metrics = {
-          valence: report.valence,
-          arousal: report.arousal,
+          valence: { ...report.valence, agreement: agreement('valence') },
+          arousal: { ...report.arousal, agreement: agreement('arousal') },
           n: report.n,
           failed: report.failed,
         };
@@ -153,11 +164,12 @@ export function registerEvaluate(program: Command, io: CliIo): void {
           io.stdout(`${JSON.stringify({ evaluator: evaluator.id, images, metrics }, null, 2)}\n`);
         } else {
           io.stdout(`evaluator ${evaluator.id}: ${report.n} images, ${report.failed} failed\n`);
-          io.stdout('axis      MAE     Pearson r  CCC\n');
+          io.stdout('axis      MAE     Pearson r  CCC     Spearman ρ [95%]      slope [95%]\n');
           for (const axis of ['valence', 'arousal'] as const) {
-            const m = report[axis];
+            const m = metrics[axis];
+            const a = m.agreement;
             io.stdout(
-              `${axis.padEnd(8)}  ${m.mae.toFixed(3)}   ${m.pearson.toFixed(3).padStart(6)}     ${m.ccc.toFixed(3)}\n`,
+              `${axis.padEnd(8)}  ${m.mae.toFixed(3)}   ${m.pearson.toFixed(3).padStart(6)}     ${m.ccc.toFixed(3)}   ${a ? formatInterval(a.spearman).padEnd(20) : 'n/a'.padEnd(20)}  ${a ? formatInterval(a.slope) : 'n/a'}\n`,
             );
           }
         }

@@ -102,11 +102,13 @@ export function registerReport(program: Command, io: CliIo): void {
       } finally {
         generator.dispose();
       }
+      /** A numeric field of the metric lines of one type; a dotted key reads nested objects. */
       const series = (type: string, key: string, name: string): ReportSeries => ({
         name,
         points: metrics
-          .filter((m) => m.type === type && typeof m[key] === 'number' && Number.isFinite(m[key]))
-          .map((m) => [m.iteration as number, m[key] as number] as const),
+          .filter((m) => m.type === type)
+          .map((m) => [m.iteration as number, field(m, key)] as const)
+          .filter((p): p is readonly [number, number] => typeof p[1] === 'number' && Number.isFinite(p[1])),
       });
       const componentNames = [
         ...new Set(
@@ -134,6 +136,16 @@ export function registerReport(program: Command, io: CliIo): void {
           series: [
             series('evaluation', 'valenceError', 'V-Error'),
             series('evaluation', 'arousalError', 'A-Error'),
+          ],
+        },
+        {
+          title: 'Judged agreement with the targets (1 = the reading follows the target in full)',
+          yLabel: 'Spearman ρ, slope',
+          series: [
+            series('evaluation', 'valence.spearman.value', 'valence ρ'),
+            series('evaluation', 'arousal.spearman.value', 'arousal ρ'),
+            series('evaluation', 'valence.slope.value', 'valence slope'),
+            series('evaluation', 'arousal.slope.value', 'arousal slope'),
           ],
         },
         {
@@ -193,4 +205,13 @@ export function registerReport(program: Command, io: CliIo): void {
       await rename(tmp, flags.out);
       io.stdout(`wrote ${flags.out} (${(html.length / 1024).toFixed(0)} KB)\n`);
     });
+}
+
+function field(line: Record<string, unknown>, key: string): unknown {
+  let value: unknown = line;
+  for (const part of key.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
 }
