@@ -210,18 +210,19 @@ export class EmoFeedbackTrainer {
       if (evaluation && this.options.judge && this.iterationCount % evaluation.every === 0) {
         await this.reportEvaluation(this.iterationCount);
       }
-      const every = this.options.checkpoints?.every;
-      if (this.manager && every && this.iterationCount % every === 0) {
-        await this.save();
-        this.options.onEvent?.({ type: 'checkpoint', iteration: this.iterationCount });
-      }
+      // Before the checkpoint, so that the baseline the guard records is saved with it.
       const warning = this.guard.check(metrics);
       if (warning) {
         const event = { type: 'quality-warning' as const, iteration: this.iterationCount, ...warning };
         this.options.onEvent?.(event);
         await this.options.metricsLog?.(JSON.stringify(event));
-        if (warning.stopped) return { iterations: this.iterationCount, history, stoppedBy: 'quality' };
       }
+      const every = this.options.checkpoints?.every;
+      if (this.manager && every && this.iterationCount % every === 0) {
+        await this.save();
+        this.options.onEvent?.({ type: 'checkpoint', iteration: this.iterationCount });
+      }
+      if (warning?.stopped) return { iterations: this.iterationCount, history, stoppedBy: 'quality' };
     }
     return { iterations: this.iterationCount, history };
   }

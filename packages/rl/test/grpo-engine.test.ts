@@ -8,6 +8,7 @@ import {
   grpoConfig,
   grpoIteration,
   grpoStepGradients,
+  MemoryCheckpointStore,
   mainThreadGrpoEngine,
   QualityGuard,
   type RewardFunction,
@@ -227,6 +228,24 @@ describe('the GRPO iteration and its engines', () => {
     const s = await stop.train({ iterations: 10 });
     expect(s).toMatchObject({ iterations: 3, stoppedBy: 'quality' });
     expect(() => new QualityGuard({ maxDrop: 0 })).toThrow(/maxDrop/);
+    // a resumed run keeps the first iteration's baseline (saved with the checkpoint)
+    call = 0;
+    const store = new MemoryCheckpointStore();
+    const checkpoints = { store, every: 1 };
+    const first = new EmoFeedbackTrainer({ ...base, generator: tiny(), reward: falling, checkpoints });
+    await first.train({ iterations: 1 });
+    const resumed: string[] = [];
+    const second = new EmoFeedbackTrainer({
+      ...base,
+      generator: tiny(),
+      reward: falling,
+      checkpoints,
+      onEvent: (e) => resumed.push(e.type),
+    });
+    await second.train({ iterations: 3 });
+    expect(resumed.filter((t) => t === 'quality-warning')).toHaveLength(1);
+    first.dispose();
+    second.dispose();
     warn.dispose();
     stop.dispose();
   }, 60_000);
