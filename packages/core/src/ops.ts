@@ -15,3 +15,12 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
     return tf.reshape(tf.concat([wide, wide], 2), [n, h * 2, w * 2, c]);
   });
 }
+
+/**
+ * The identity whose gradient is zero (tfjs has no `stop_gradient`): what flows through it is
+ * treated as a constant by `tf.grads` / `tf.variableGrads`.
+ */
+export const stopGradient: <T extends tf.Tensor>(x: T) => T = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs's customGrad signature is untyped here.
+  ((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as any,
+) as never;

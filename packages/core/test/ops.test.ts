@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ready, tf, upsampleNearest2x } from '../src/index.js';
+import { ready, stopGradient, tf, upsampleNearest2x } from '../src/index.js';
 
 describe('upsampleNearest2x', () => {
   afterAll(async () => {
@@ -21,4 +21,22 @@ describe('upsampleNearest2x', () => {
       expect(Array.from(g.dataSync())).toEqual([0, 8, 16, 24, 32, 40, 48, 56]);
     });
   }
+});
+
+describe('stopGradient', () => {
+  it('passes values through and no gradient, without leaking tensors', async () => {
+    await ready({ device: 'cpu' });
+    const v = tf.variable(tf.tensor1d([2, 3]));
+    const before = tf.memory().numTensors;
+    // d/dv sum(v² + sg(10·v)) = 2v: the stopped term is a constant
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.add(tf.square(v), stopGradient(tf.mul(v, 10)))) as tf.Scalar,
+      [v],
+    );
+    expect(value.dataSync()[0]).toBeCloseTo(4 + 9 + 50, 5);
+    expect(Array.from((grads[v.name] as tf.Tensor).dataSync())).toEqual([4, 6]);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    v.dispose();
+  });
 });

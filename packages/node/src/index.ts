@@ -28,11 +28,12 @@ export {
   type RatedImage,
 } from './files/rated-dataset.js';
 export { parallelFlowMatchingStep } from './parallel/flow-matching.js';
-export { parallelGrpoIteration, parallelGrpoRunner } from './parallel/grpo.js';
+export { parallelGrpoIteration, parallelGrpoRunner, workerGrpoEngine } from './parallel/grpo.js';
 export type {
   FlowMatchingGradientRequest,
   FlowMatchingGradientResult,
   GeneratorSnapshot,
+  GrpoGradientRequest,
   GrpoGradientResult,
   LocalEvaluatorKind,
   NamedArray,
@@ -42,10 +43,9 @@ export {
   generatorSnapshot,
   ParallelSampler,
   type ParallelSamplerOptions,
-  parallelLocalEvaluator,
   splitRows,
-  withParallelSampling,
 } from './parallel/sampler.js';
+export { parallelLocalEvaluator, withParallelSampling } from './parallel/views.js';
 export { type ReportData, type ReportImage, type ReportSeries, renderReport } from './report.js';
 export {
   findSwiftShaderIcd,

@@ -6,6 +6,7 @@ import {
   parallelGrpoIteration,
   parallelGrpoRunner,
   withParallelSampling,
+  workerGrpoEngine,
 } from '../src/index.js';
 
 const tiny = {
@@ -43,6 +44,8 @@ const config = grpoConfig({
   stepsPerIteration: 2,
   microBatch: 6,
   microBatchesPerUpdate: 1,
+  guidanceScale: 2,
+  klWeight: 0.01,
 });
 
 const fresh = () => createEmoFlowGenerator(tiny, { lora: { rank: 2, seed: 2 } });
@@ -51,7 +54,7 @@ function adapters(g: EmoFlowGenerator): Float32Array[] {
   return g.trainableVariables().map((v) => (v.dataSync() as Float32Array).slice());
 }
 
-describe('parallelGrpoIteration', () => {
+describe('parallelGrpoIteration (grpoIteration with the worker engine)', () => {
   const made: EmoFlowGenerator[] = [];
   const samplers: ParallelSampler[] = [];
   beforeAll(async () => {
@@ -74,7 +77,7 @@ describe('parallelGrpoIteration', () => {
       const m = sampler
         ? await parallelGrpoIteration({ generator, sampler, reward, optimizer, targets, config, rng })
         : await grpoIteration({ generator, reward, optimizer, targets, config, rng });
-      losses.push(m.loss, m.policyLoss, m.klLoss, m.gradNorm, m.firstRatio);
+      losses.push(m.loss, m.policyLoss, m.klLoss, m.gradNorm, m.firstRatio, m.gradCosine);
     }
     optimizer.dispose();
     return { weights: adapters(generator), losses };
@@ -99,38 +102,50 @@ describe('parallelGrpoIteration', () => {
   });
 });
 
-describe('parallelGrpoRunner', () => {
+describe('workerGrpoEngine in EmoFeedbackTrainer', () => {
   beforeAll(async () => {
     await ready({ device: 'wasm' });
   });
 
-  it('trains EmoFeedbackTrainer to the same adapters as its default runner', async () => {
+  it('trains to the same adapters as the main-thread engine, as an engine and as a runner', async () => {
     const evaluator = { id: 'unused', evaluate: async () => [] };
     const options = { evaluator, reward, targets, grpo: config, seed: 3 };
     const local = fresh();
-    const parallel = fresh();
-    const sampler = await ParallelSampler.create(parallel, { workers: 2 });
+    const viaEngine = fresh();
+    const viaRunner = fresh();
+    const samplers = [
+      await ParallelSampler.create(viaEngine, { workers: 2 }),
+      await ParallelSampler.create(viaRunner, { workers: 2 }),
+    ] as const;
     try {
       await new EmoFeedbackTrainer({ ...options, generator: local }).train({ iterations: 2 });
-      const trainer = new EmoFeedbackTrainer({
+      const engineTrainer = new EmoFeedbackTrainer({
         ...options,
-        generator: withParallelSampling(parallel, sampler),
-        runIteration: parallelGrpoRunner(parallel, sampler),
+        generator: withParallelSampling(viaEngine, samplers[0]),
+        engine: workerGrpoEngine(viaEngine, samplers[0]),
       });
-      const { history } = await trainer.train({ iterations: 2 });
+      const { history } = await engineTrainer.train({ iterations: 2 });
       expect(history).toHaveLength(2);
+      expect(Number.isFinite(history[1]!.gradCosine)).toBe(true);
+      await new EmoFeedbackTrainer({
+        ...options,
+        generator: withParallelSampling(viaRunner, samplers[1]),
+        runIteration: parallelGrpoRunner(viaRunner, samplers[1]),
+      }).train({ iterations: 2 });
       const a = adapters(local);
-      const b = adapters(parallel);
       expect(Math.max(...a.flatMap((w) => [...w].map(Math.abs)))).toBeGreaterThan(0);
-      a.forEach((w, i) => {
-        const other = b[i] as Float32Array;
-        for (let j = 0; j < w.length; j++)
-          expect(Math.abs((w[j] as number) - (other[j] as number))).toBeLessThan(1e-4);
-      });
+      for (const b of [adapters(viaEngine), adapters(viaRunner)]) {
+        a.forEach((w, i) => {
+          const other = b[i] as Float32Array;
+          for (let j = 0; j < w.length; j++)
+            expect(Math.abs((w[j] as number) - (other[j] as number))).toBeLessThan(1e-4);
+        });
+      }
     } finally {
-      await sampler.dispose();
+      await Promise.all(samplers.map((s) => s.dispose()));
       local.dispose();
-      parallel.dispose();
+      viaEngine.dispose();
+      viaRunner.dispose();
     }
-  });
+  }, 120_000);
 });

@@ -7,6 +7,11 @@ export interface GroupAdvantageOptions {
   readonly clip?: number;
   /** A group whose reward spread (max − min) is at most this is dropped, default 1e-6. */
   readonly minSpread?: number;
+  /**
+   * Divide by each group's standard deviation (`group`, the default) or by that of every valid
+   * reward of the batch (`batch`, Flow-GRPO's `global_std`); the mean is the group's either way.
+   */
+  readonly std?: 'group' | 'batch';
 }
 
 export interface GroupAdvantages {
@@ -21,8 +26,8 @@ export interface GroupAdvantages {
 }
 
 /**
- * GRPO advantages: each group's rewards normalised by the group's mean and standard deviation
- * (+ ε), clipped to ±clip. A group whose rewards do not spread carries no signal: it is dropped
+ * GRPO advantages: each group's rewards minus the group's mean, divided by the group's (or the
+ * batch's) standard deviation (+ ε), clipped to ±clip. A group whose rewards do not spread carries no signal: it is dropped
  * and counted. Non-finite rewards (failed evaluations) are left out of the statistics and get 0.
  */
 export function groupAdvantages(
@@ -34,6 +39,12 @@ export function groupAdvantages(
   const minSpread = options.minSpread ?? 1e-6;
   if (!(clip > 0)) throw new InvalidArgumentError('clip', `expected a positive number, got ${clip}.`);
   if (rewards.length === 0) throw new InvalidArgumentError('rewards', 'no groups.');
+  const stdMode = options.std ?? 'group';
+  if (stdMode !== 'group' && stdMode !== 'batch')
+    throw new InvalidArgumentError('std', `expected 'group' or 'batch', got ${String(stdMode)}.`);
+  const all = rewards.flat().filter((r) => Number.isFinite(r));
+  const allMean = all.reduce((s, r) => s + r, 0) / Math.max(1, all.length);
+  const batchStd = Math.sqrt(all.reduce((s, r) => s + (r - allMean) ** 2, 0) / Math.max(1, all.length));
   let zeroSpreadGroups = 0;
   let invalidSamples = 0;
   const kept: boolean[] = [];
@@ -53,7 +64,10 @@ export function groupAdvantages(
       return zeros;
     }
     const mean = valid.reduce((s, r) => s + r, 0) / valid.length;
-    const std = Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / valid.length);
+    const std =
+      stdMode === 'batch'
+        ? batchStd
+        : Math.sqrt(valid.reduce((s, r) => s + (r - mean) ** 2, 0) / valid.length);
     kept.push(true);
     return group.map((r) =>
       Number.isFinite(r) ? Math.max(-clip, Math.min(clip, (r - mean) / (std + eps))) : 0,

@@ -8,36 +8,42 @@ export {
 } from './checkpoint-store.js';
 export { ExponentialMovingAverage } from './ema.js';
 export {
-  DEFAULT_GRPO,
-  epochMicroBatches,
-  type GrpoConfig,
+  applyAdamW,
   type GrpoIterationArgs,
   type GrpoIterationMetrics,
-  type GrpoIterationPlan,
   type GrpoIterationRunner,
   GrpoLossTotals,
-  type GrpoStepTerms,
-  grpoConfig,
+  gradientCosine,
   grpoIteration,
   grpoIterationMetrics,
+  storedLogProbs,
+} from './grpo.js';
+export { DEFAULT_GRPO, type GrpoConfig, grpoConfig } from './grpo-config.js';
+export {
+  type GrpoEngine,
+  type GrpoGradients,
+  type GrpoGradientTask,
+  type GrpoLossSettings,
+  type GrpoStepTerms,
   grpoStepGradients,
+  mainThreadGrpoEngine,
+} from './grpo-engine.js';
+export {
+  epochUpdates,
+  type GrpoIterationPlan,
+  type GrpoMicroBatch,
   planGrpoIteration,
   sampleAdvantages,
-  storedLogProbs,
   type TrainingTarget,
-} from './grpo.js';
+} from './grpo-plan.js';
+export { type JudgedErrors, judgedErrors } from './judged.js';
 export { type PpoClipTerms, ppoClipLoss } from './ppo.js';
 export { DEFAULT_HELD_OUT_PROMPTS, DEFAULT_TRAINING_PROMPTS, gridTargets } from './prompts.js';
+export { QualityGuard, type QualityGuardOptions, type QualityWarning } from './quality-guard.js';
 export {
   defaultReward,
   fromCompositeReward,
   type RewardBatch,
   type RewardFunction,
 } from './reward-function.js';
-export {
-  EmoFeedbackTrainer,
-  type EmoFeedbackTrainerOptions,
-  type JudgedErrors,
-  judgedErrors,
-  type TrainerEvent,
-} from './trainer.js';
+export { EmoFeedbackTrainer, type EmoFeedbackTrainerOptions, type TrainerEvent } from './trainer.js';

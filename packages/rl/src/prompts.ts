@@ -1,5 +1,5 @@
 import { type Emotion, emotionGrid } from '@emofeedback/core';
-import type { TrainingTarget } from './grpo.js';
+import type { TrainingTarget } from './grpo-plan.js';
 
 /** Prompts the embedded default's RL trains on (subjects and settings the generator knows). */
 export const DEFAULT_TRAINING_PROMPTS: readonly string[] = [

@@ -12,80 +12,33 @@ import {
   type PromptCritic,
   runFeedbackLoop,
 } from '@emofeedback/feedback';
-import { type EmotionEvaluator, type Evaluation, type TargetAgreement, targetAgreement } from '@emofeedback/reward';
+import type { EmotionEvaluator, Evaluation } from '@emofeedback/reward';
 import { CheckpointManager, type CheckpointStore } from './checkpoint-store.js';
-import {
-  type GrpoConfig,
-  type GrpoIterationMetrics,
-  type GrpoIterationRunner,
-  grpoConfig,
-  grpoIteration,
-  type TrainingTarget,
-} from './grpo.js';
+import { type GrpoIterationMetrics, type GrpoIterationRunner, grpoIteration } from './grpo.js';
+import { type GrpoConfig, grpoConfig } from './grpo-config.js';
+import type { GrpoEngine } from './grpo-engine.js';
+import type { TrainingTarget } from './grpo-plan.js';
+import { type JudgedErrors, judgedErrors } from './judged.js';
+import { QualityGuard, type QualityGuardOptions } from './quality-guard.js';
 import type { RewardFunction } from './reward-function.js';
 import { packTensors, unpackTensors } from './state-codec.js';
-
-/** Judged errors of a generator on a set of (prompt, target) pairs. */
-export interface JudgedErrors {
-  /** Mean |judged valence − target valence| on [-3, 3]. */
-  readonly valenceError: number;
-  /** Mean |judged arousal − target arousal|. */
-  readonly arousalError: number;
-  /** Mean of the two. */
-  readonly meanError: number;
-  /**
-   * Per axis: Spearman ρ between target and reading and the slope of the reading against the
-   * target, with 95% intervals (undefined with fewer than 4 scored images). A compressed reading
-   * scores a small error with a slope near 0, so read the error beside these.
-   */
-  readonly valence: TargetAgreement | undefined;
-  readonly arousal: TargetAgreement | undefined;
-  readonly n: number;
-  readonly failed: number;
-}
-
-/**
- * Mean absolute error per axis of evaluations against their targets, with rank correlation and
- * slope (failed evaluations are counted, not scored).
- */
-export function judgedErrors(evaluations: readonly Evaluation[], targets: readonly Emotion[]): JudgedErrors {
-  const read = { valence: [] as number[], arousal: [] as number[] };
-  const want = { valence: [] as number[], arousal: [] as number[] };
-  let failed = 0;
-  evaluations.forEach((e, i) => {
-    const t = targets[i] as Emotion;
-    if (!e.ok) {
-      failed++;
-      return;
-    }
-    for (const axis of ['valence', 'arousal'] as const) {
-      read[axis].push(e[axis]);
-      want[axis].push(t[axis]);
-    }
-  });
-  const n = read.valence.length;
-  const error = (axis: 'valence' | 'arousal') =>
-    read[axis].reduce((s, r, i) => s + Math.abs(r - (want[axis][i] as number)), 0) / Math.max(1, n);
-  const agreement = (axis: 'valence' | 'arousal') =>
-    n >= 4 ? targetAgreement(read[axis], want[axis]) : undefined;
-  const valenceError = error('valence');
-  const arousalError = error('arousal');
-  return {
-    valenceError,
-    arousalError,
-    meanError: (valenceError + arousalError) / 2,
-    valence: agreement('valence'),
-    arousal: agreement('arousal'),
-    n,
-    failed,
-  };
-}
 
 /** Events streamed by {@link EmoFeedbackTrainer.train}. */
 export type TrainerEvent =
   | { readonly type: 'resume'; readonly iteration: number }
   | { readonly type: 'iteration'; readonly iteration: number; readonly metrics: GrpoIterationMetrics }
   | { readonly type: 'evaluation'; readonly iteration: number; readonly judged: JudgedErrors }
+  | {
+      /** The mean quality component fell more than `qualityGuard.maxDrop` below its first value. */
+      readonly type: 'quality-warning';
+      readonly iteration: number;
+      readonly quality: number;
+      readonly baseline: number;
+      /** Relative drop, (baseline − quality) / |baseline|. */
+      readonly drop: number;
+      /** True when the trainer stops because of it (`qualityGuard.action: 'stop'`). */
+      readonly stopped: boolean;
+    }
   | { readonly type: 'checkpoint'; readonly iteration: number };
 
 export interface EmoFeedbackTrainerOptions {
@@ -109,10 +62,17 @@ export interface EmoFeedbackTrainerOptions {
   };
   readonly grpo?: Partial<GrpoConfig>;
   /**
-   * Runs each GRPO iteration; default {@link grpoIteration} on this thread. In Node,
-   * `parallelGrpoRunner` from `@emofeedback/node` uses every core with the same results.
+   * Where sampling and gradients run; default the main thread. In Node, `workerGrpoEngine` from
+   * `@emofeedback/node` uses every core with the same results.
+   */
+  readonly engine?: GrpoEngine;
+  /**
+   * Runs each GRPO iteration; default {@link grpoIteration}.
+   * @deprecated pass an `engine` instead; kept for runners such as `parallelGrpoRunner`.
    */
   readonly runIteration?: GrpoIterationRunner;
+  /** Watches the mean quality component against its value at the first iteration. */
+  readonly qualityGuard?: QualityGuardOptions;
   /** Seed of every draw of the run (targets, image seeds, timestep choice). */
   readonly seed?: number;
   /** Where checkpoints go; `train()` resumes from the latest one found there. */
@@ -131,6 +91,8 @@ interface TrainerState {
   rng: [number, number, number, number, number | null];
   /** Adam's running β powers: restored exactly (setWeights recomputes them with pow, which rounds differently). */
   adamBetaPowers?: [number, number];
+  /** The quality guard's baseline (the first iteration's mean quality). */
+  qualityBaseline?: number | null;
 }
 
 interface AdamInternals {
@@ -151,6 +113,7 @@ export class EmoFeedbackTrainer {
   private readonly manager: CheckpointManager | null;
   private iterationCount = 0;
   private resumed = false;
+  private readonly guard: QualityGuard;
 
   constructor(private readonly options: EmoFeedbackTrainerOptions) {
     if (!options.targets?.length)
@@ -180,6 +143,7 @@ export class EmoFeedbackTrainer {
     this.config = grpoConfig(options.grpo);
     this.optimizer = tf.train.adam(this.config.learningRate);
     this.rng = new SeededRandom(options.seed ?? 0);
+    this.guard = new QualityGuard(options.qualityGuard);
     this.manager = options.checkpoints
       ? new CheckpointManager(options.checkpoints.store, options.checkpoints.keepLast ?? 3)
       : null;
@@ -190,11 +154,15 @@ export class EmoFeedbackTrainer {
     return this.iterationCount;
   }
 
-  /** Runs GRPO until `iterations` have completed in total (resuming from the latest checkpoint). */
-  async train(args: {
+  /**
+   * Runs GRPO until `iterations` have completed in total (resuming from the latest checkpoint),
+   * the signal aborts, or the quality guard stops the run (`stoppedBy: 'quality'`).
+   */
+  async train(args: { iterations: number; signal?: AbortSignal }): Promise<{
     iterations: number;
-    signal?: AbortSignal;
-  }): Promise<{ iterations: number; history: GrpoIterationMetrics[] }> {
+    history: GrpoIterationMetrics[];
+    stoppedBy?: 'quality';
+  }> {
     if (!Number.isInteger(args.iterations) || args.iterations < 0) {
       throw new InvalidArgumentError('iterations', `expected an integer ≥ 0, got ${args.iterations}.`);
     }
@@ -223,7 +191,8 @@ export class EmoFeedbackTrainer {
           targets: this.options.targets,
           config: this.config,
           rng: this.rng,
-          signal: args.signal,
+          ...(this.options.engine ? { engine: this.options.engine } : {}),
+          ...(args.signal ? { signal: args.signal } : {}),
         });
       } catch (error) {
         if (args.signal?.aborted) {
@@ -241,11 +210,19 @@ export class EmoFeedbackTrainer {
       if (evaluation && this.options.judge && this.iterationCount % evaluation.every === 0) {
         await this.reportEvaluation(this.iterationCount);
       }
+      // Before the checkpoint, so that the baseline the guard records is saved with it.
+      const warning = this.guard.check(metrics);
+      if (warning) {
+        const event = { type: 'quality-warning' as const, iteration: this.iterationCount, ...warning };
+        this.options.onEvent?.(event);
+        await this.options.metricsLog?.(JSON.stringify(event));
+      }
       const every = this.options.checkpoints?.every;
       if (this.manager && every && this.iterationCount % every === 0) {
         await this.save();
         this.options.onEvent?.({ type: 'checkpoint', iteration: this.iterationCount });
       }
+      if (warning?.stopped) return { iterations: this.iterationCount, history, stoppedBy: 'quality' };
     }
     return { iterations: this.iterationCount, history };
   }
@@ -334,6 +311,7 @@ export class EmoFeedbackTrainer {
       iteration: this.iterationCount,
       rng: this.rng.getState(),
       adamBetaPowers: this.betaPowers(),
+      qualityBaseline: this.guard.baseline,
       weights: weights.index,
       optimizer: optimizer.index,
       config: this.config,
@@ -391,6 +369,7 @@ export class EmoFeedbackTrainer {
     }
     this.rng.setState(state.rng);
     this.iterationCount = state.iteration;
+    this.guard.baseline = state.qualityBaseline ?? null;
   }
 
   private betaPowers(): [number, number] | undefined {

@@ -22,6 +22,25 @@ describe('groupAdvantages', () => {
     expect(r.zeroSpreadGroups).toBe(1);
   });
 
+  it('divides by the batch std with std: batch (Flow-GRPO global_std), keeping group means', () => {
+    const groups = [
+      [1, 2, 3],
+      [10, 10.5, 11],
+    ];
+    const all = groups.flat();
+    const m = all.reduce((s, r) => s + r, 0) / all.length;
+    const std = Math.sqrt(all.reduce((s, r) => s + (r - m) ** 2, 0) / all.length);
+    const r = groupAdvantages(groups, { std: 'batch' });
+    expect(r.advantages[0]![0]).toBeCloseTo(-1 / (std + 1e-4), 6);
+    expect(r.advantages[1]![2]).toBeCloseTo(0.5 / (std + 1e-4), 6);
+    // per group, the narrow group's advantages would be as large as the wide one's
+    expect(groupAdvantages(groups).advantages[1]![2]).toBeCloseTo(
+      groupAdvantages(groups).advantages[0]![2]!,
+      3,
+    );
+    expect(() => groupAdvantages(groups, { std: 'pooled' as never })).toThrow(InvalidArgumentError);
+  });
+
   it('clips to ±clip', () => {
     const r = groupAdvantages([[0, 0, 0, 0, 0, 0, 0, 0, 0, 100]], { clip: 2 });
     expect(Math.max(...r.advantages[0]!)).toBe(2);

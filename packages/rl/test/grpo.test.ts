@@ -64,6 +64,8 @@ const grpo = {
   trainWindow: [0, 3] as [number, number],
   stepsPerIteration: 2,
   microBatch: 4,
+  // two Adam steps per iteration, so the second is scored off-policy
+  microBatchesPerUpdate: 1,
 };
 
 function trainer(overrides: Partial<EmoFeedbackTrainerOptions> = {}) {

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { RgbImage } from '../image.js';
 import { tensorToImages } from '../image.js';
 import type { LoraAdapters, LoraConfig } from '../lora.js';
+import { stopGradient } from '../ops.js';
 import { SeededRandom } from '../random.js';
 import { sampleEuler, type VelocityFn } from '../samplers/euler.js';
 import { type LogProbReduction, sampleSde, sdeStepWithLogProb } from '../samplers/sde.js';
@@ -212,14 +213,18 @@ export class EmoFlowGenerator implements TrainableGenerator<EmoFlowConfig> {
     return both;
   }
 
-  /** The guided velocity function for a prepared conditioning (see {@link conditioning}). */
-  velocityFn(cond: Conditioning, guidanceScale: number): VelocityFn {
+  /**
+   * The guided velocity function for a prepared conditioning (see {@link conditioning}); with
+   * `detachUnconditional` the unconditional velocity carries no gradient.
+   */
+  velocityFn(cond: Conditioning, guidanceScale: number, detachUnconditional = false): VelocityFn {
     return (x, t) =>
       tf.tidy(() => {
         if (guidanceScale === 1) return this.model.velocity(x, t, cond);
         const v = this.model.velocity(tf.concat([x, x], 0), t, cond);
         const n = x.shape[0];
-        const [vc, vu] = tf.split(v, [n, n], 0) as [tf.Tensor4D, tf.Tensor4D];
+        const [vc, split] = tf.split(v, [n, n], 0) as [tf.Tensor4D, tf.Tensor4D];
+        const vu = detachUnconditional ? stopGradient(split) : split;
         return tf.add(vu, tf.mul(tf.sub(vc, vu), guidanceScale));
       });
   }
@@ -362,7 +367,7 @@ export class EmoFlowGenerator implements TrainableGenerator<EmoFlowConfig> {
         samples.map((s) => trajectory.emotions[s] as Emotion),
         trajectory.guidanceScale,
       );
-      const velocity = this.velocityFn(cond, trajectory.guidanceScale);
+      const velocity = this.velocityFn(cond, trajectory.guidanceScale, options.detachUnconditional);
       const logProbs: tf.Tensor1D[] = [];
       const means: tf.Tensor4D[] = [];
       const stds: number[] = [];

@@ -43,6 +43,12 @@ export interface ScoreOptions {
   readonly steps: readonly number[];
   /** Sample (row) indices to score; default all. */
   readonly samples?: readonly number[];
+  /**
+   * Under classifier-free guidance, treat the unconditional velocity as a constant of the
+   * gradient (the values are unchanged), so that training moves only the conditional branch.
+   * Default false.
+   */
+  readonly detachUnconditional?: boolean;
 }
 
 /**

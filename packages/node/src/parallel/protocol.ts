@@ -8,6 +8,7 @@ import type {
   Trajectory,
 } from '@emofeedback/core';
 import type { Evaluation } from '@emofeedback/reward';
+import type { GrpoLossSettings } from '@emofeedback/rl';
 
 /** A named float32 array with its shape. */
 export interface NamedArray {
@@ -84,28 +85,26 @@ export interface FlowMatchingGradientResult {
   readonly loss: number;
 }
 
-/** One GRPO loss term to differentiate: transitions `step` of the rows of a trajectory. */
-export interface GrpoGradientRequest {
-  /** The rows to score (images left out). */
+/** One GRPO loss term to differentiate: transitions `step` of every row of a trajectory. */
+export interface GrpoGradientRequest extends GrpoLossSettings {
+  /** The rows to score (images left out; only the scored transition's latents filled in). */
   readonly trajectory: Trajectory;
   readonly step: number;
   /** Stored log-probs and advantages of the rows, in order. */
   readonly oldLogProb: readonly number[];
   readonly advantages: readonly number[];
-  readonly clipRange: number;
-  readonly klWeight: number;
 }
 
-/** The gradient of one term (mean over its rows) and its diagnostics. */
+/** The gradient of one term (mean over its rows), the rows' log-probs and the loss terms. */
 export interface GrpoGradientResult {
   /** Gradients by adapter variable name (the generator's adapter names, e.g. `d1.attn.q.lora_a`). */
   readonly grads: Record<string, Float32Array>;
+  /** The rows' log-probs under the worker's adapters, in order. */
+  readonly logProbs: number[];
   readonly loss: number;
   readonly policyLoss: number;
-  readonly approxKl: number;
-  readonly clipFraction: number;
-  readonly kl: number;
-  readonly ratio: number;
+  /** The KL term, or null when the KL weight is 0. */
+  readonly kl: number | null;
 }
 
 export type WorkerResponse =

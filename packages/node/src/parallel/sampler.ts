@@ -10,13 +10,13 @@ import {
   type GenerationRequest,
   InvalidArgumentError,
   type RgbImage,
-  type TrainableGenerator,
   type Trajectory,
   type TrajectoryOptions,
   type tf,
   validateGenerationRequest,
 } from '@emofeedback/core';
-import type { EmotionEvaluator, Evaluation } from '@emofeedback/reward';
+import type { Evaluation } from '@emofeedback/reward';
+import type { GrpoGradientTask } from '@emofeedback/rl';
 import type {
   FlowMatchingGradientRequest,
   FlowMatchingGradientResult,
@@ -123,7 +123,7 @@ function plain(options: PlainSamplingOptions & Record<string, unknown>): PlainSa
  * order. Every image's noise, the initial noise and the SDE noise alike, comes from its own
  * seed's stream, so the images do not depend on the number of workers. Gradients (GRPO terms,
  * rectified-flow batches) are computed per chunk and combined weighted by chunk size; see
- * `parallelGrpoIteration` and `parallelFlowMatchingStep`.
+ * `workerGrpoEngine` and `parallelFlowMatchingStep`.
  *
  * Workers hold a copy of the weights: call {@link sync} after changing the generator (e.g. after
  * an optimiser step on the adapters). Call {@link dispose} when done: running workers keep the
@@ -233,21 +233,11 @@ export class ParallelSampler {
    * The gradient of one GRPO loss term (PPO-clip + β·KL on transition `step`, averaged over
    * `samples`), computed data-parallel: each worker differentiates the mean over its share of the
    * rows and the shares are combined weighted by their size, which is the gradient of the mean
-   * over all rows. Diagnostics are combined the same way. Call {@link sync} first when the
-   * adapters changed.
+   * over all rows; the rows' log-probs come back in order. Call {@link sync} first when the
+   * adapters changed. See `workerGrpoEngine`.
    */
-  async grpoGradients(
-    trajectory: Trajectory,
-    options: {
-      readonly samples: readonly number[];
-      readonly step: number;
-      readonly oldLogProb: readonly number[];
-      readonly advantages: readonly number[];
-      readonly clipRange: number;
-      readonly klWeight: number;
-    },
-  ): Promise<GrpoGradientResult> {
-    const { samples } = options;
+  async grpoGradients(task: GrpoGradientTask): Promise<GrpoGradientResult> {
+    const { samples, trajectory, step } = task;
     const size = trajectory.latentShape[0] * trajectory.latentShape[1] * trajectory.latentShape[2];
     const chunks = splitRows(samples.length, this.threads.length);
     const results = await Promise.all(
@@ -262,7 +252,7 @@ export class ParallelSampler {
         };
         // Only the two latents of the scored transition are needed; the others stay empty.
         const latents = trajectory.latents.map((l, i) =>
-          i === options.step || i === options.step + 1 ? pick(l, size) : new Float32Array(0),
+          i === step || i === step + 1 ? pick(l, size) : new Float32Array(0),
         );
         const sub: Trajectory = {
           ...trajectory,
@@ -276,16 +266,19 @@ export class ParallelSampler {
         return this.call(this.threads[w] as Worker, {
           kind: 'grpoGradients',
           trajectory: sub,
-          step: options.step,
-          oldLogProb: options.oldLogProb.slice(a, b),
-          advantages: options.advantages.slice(a, b),
-          clipRange: options.clipRange,
-          klWeight: options.klWeight,
+          step,
+          oldLogProb: task.oldLogProb.slice(a, b),
+          advantages: task.advantages.slice(a, b),
+          clipRange: task.clipRange,
+          klWeight: task.klWeight,
+          klScaling: task.klScaling,
+          detachUnconditional: task.detachUnconditional,
         });
       }),
     );
     const grads: Record<string, Float32Array> = {};
-    const total = { loss: 0, policyLoss: 0, approxKl: 0, clipFraction: 0, kl: 0, ratio: 0 };
+    const total = { loss: 0, policyLoss: 0, kl: 0 };
+    const logProbs: number[] = [];
     results.forEach((r, k) => {
       const part = r.gradients as GrpoGradientResult;
       const [a, b] = chunks[k] as [number, number];
@@ -295,9 +288,12 @@ export class ParallelSampler {
         for (let i = 0; i < g.length; i++) acc[i] = (acc[i] as number) + weight * (g[i] as number);
         grads[name] = acc;
       }
-      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += weight * part[key];
+      total.loss += weight * part.loss;
+      total.policyLoss += weight * part.policyLoss;
+      total.kl += weight * (part.kl ?? 0);
+      logProbs.push(...part.logProbs);
     });
-    return { grads, ...total };
+    return { grads, logProbs, ...total, kl: task.klWeight > 0 ? total.kl : null };
   }
 
   /**
@@ -421,58 +417,4 @@ export class ParallelSampler {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }
-}
-
-/**
- * A {@link TrainableGenerator} that samples trajectories with a {@link ParallelSampler} (syncing
- * the adapters first) and does everything else (re-scoring, gradients) with `generator`.
- * Pass it to `grpoIteration` or `EmoFeedbackTrainer` to sample GRPO groups on every core.
- */
-export function withParallelSampling(
-  generator: EmoFlowGenerator,
-  sampler: ParallelSampler,
-): TrainableGenerator<EmoFlowGenerator['config']> {
-  return {
-    get id() {
-      return generator.id;
-    },
-    get config() {
-      return generator.config;
-    },
-    get adaptersEnabled() {
-      return generator.adaptersEnabled;
-    },
-    generate: async (request, options) => {
-      await sampler.sync();
-      return sampler.generate(request, options);
-    },
-    sampleTrajectories: async (request, options) => {
-      await sampler.sync();
-      return sampler.sampleTrajectories(request, options);
-    },
-    scoreTrajectory: (trajectory, options) => generator.scoreTrajectory(trajectory, options),
-    trainableVariables: () => generator.trainableVariables(),
-    setAdaptersEnabled: (enabled) => generator.setAdaptersEnabled(enabled),
-    withAdaptersDisabled: (fn) => generator.withAdaptersDisabled(fn),
-  };
-}
-
-/**
- * A shipped local evaluator (`reward` or `judge`) whose batches are scored by the sampler's
- * workers; the images may be any size the evaluator takes.
- */
-export function parallelLocalEvaluator(
-  sampler: ParallelSampler,
-  evaluator: LocalEvaluatorKind = 'reward',
-): EmotionEvaluator {
-  return {
-    id: `parallel:${evaluator}`,
-    evaluate: async (images, options) => {
-      if (options?.signal?.aborted) throw new EmoFeedbackError('ABORTED', 'Evaluation was aborted.');
-      if (!Array.isArray(images)) {
-        throw new InvalidArgumentError('images', 'expected an array of images (not a tensor).');
-      }
-      return sampler.evaluate(images as RgbImage[], evaluator);
-    },
-  };
 }

@@ -64,19 +64,16 @@ function sync(g: EmoFlowGenerator, snapshot: GeneratorSnapshot): void {
 /** The GRPO loss of one step of the rows this worker was sent, and its gradient. */
 function grpoGradients(g: EmoFlowGenerator, r: GrpoGradientRequest): GrpoGradientResult {
   const { grads, terms } = grpoStepGradients(g, r.trajectory, {
-    step: r.step,
+    ...r,
     samples: r.trajectory.prompts.map((_, i) => i),
-    oldLogProb: r.oldLogProb,
-    advantages: r.advantages,
-    clipRange: r.clipRange,
-    klWeight: r.klWeight,
   });
   const names = new Map([...(g.adapters?.variables ?? [])].map(([name, v]) => [v.name, name]));
   const out: Record<string, Float32Array> = {};
   for (const [key, t] of Object.entries(grads))
     out[names.get(key) ?? key] = (t.dataSync() as Float32Array).slice();
   tf.dispose(Object.values(grads));
-  return { ...terms, kl: terms.kl ?? 0, grads: out };
+  const { loss, policyLoss, kl, logProbs } = terms;
+  return { grads: out, logProbs: [...logProbs], loss, policyLoss, kl };
 }
 
 /** flowMatchingLoss of @emofeedback/core on the given rows and draws, and its gradient. */

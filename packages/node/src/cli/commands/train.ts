@@ -13,8 +13,9 @@ import {
 } from '@emofeedback/rl';
 import type { Command } from 'commander';
 import { FolderCheckpointStore } from '../../checkpoint-store.js';
-import { parallelGrpoRunner } from '../../parallel/grpo.js';
-import { ParallelSampler, parallelLocalEvaluator, withParallelSampling } from '../../parallel/sampler.js';
+import { workerGrpoEngine } from '../../parallel/grpo.js';
+import { ParallelSampler } from '../../parallel/sampler.js';
+import { parallelLocalEvaluator, withParallelSampling } from '../../parallel/views.js';
 import { type CliIo, CliUsageError, intFlag, numberFlag } from '../io.js';
 import { createProgress } from '../progress.js';
 import { generatorFromFlags } from './shared.js';
@@ -114,7 +115,7 @@ export function registerTrain(program: Command, io: CliIo): void {
         generator: sampler ? withParallelSampling(base, sampler) : base,
         evaluator,
         judge: sampler && judge ? parallelLocalEvaluator(sampler, 'judge') : judge,
-        ...(sampler ? { runIteration: parallelGrpoRunner(base, sampler) } : {}),
+        ...(sampler ? { engine: workerGrpoEngine(base, sampler) } : {}),
         reward: defaultReward(evaluator),
         critic: createLocalCritic(),
         targets: gridTargets(prompts),
