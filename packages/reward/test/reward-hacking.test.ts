@@ -75,10 +75,13 @@ afterAll(() => {
 /** Hacks whose gain on the images they help is not yet outweighed (documented in docs/rl.md). */
 const PER_IMAGE_GAPS = new Set(['blur (3×3 box)']);
 
+// Generation and ~400 evaluations on wasm take 25–40 s alone; more when the suite runs in parallel.
+const SLOW = { timeout: 240_000 };
+
 const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
 describe('reward-hacking guard on the shipped generator', () => {
-  it('every hack lowers the total reward, also where it raises the emotion reward', async () => {
+  it('every hack lowers the total reward, also where it raises the emotion reward', SLOW, async () => {
     // Held-out prompts and seeds (the guard was calibrated on others), the corners and centre of V-A space.
     const targets = [-3, 3].flatMap((v) => [-3, 3].map((a) => ({ valence: v, arousal: a })));
     targets.push({ valence: 0, arousal: 0 });
@@ -148,7 +151,7 @@ describe('reward-hacking guard on the shipped generator', () => {
       return at.filter((q) => q >= 0.5).length / at.length;
     });
 
-  it('leaves most ordinary generated images alone over the whole 5×5 target grid', async () => {
+  it('leaves most ordinary generated images alone over the whole 5×5 target grid', SLOW, async () => {
     const { quality, emotions } = await ordinary();
     const sorted = [...quality].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] as number;
@@ -170,7 +173,7 @@ describe('reward-hacking guard on the shipped generator', () => {
   // Known gap (docs/rl.md): the residual covariance is pooled over targets, so pleasant targets,
   // whose images vary more, are penalised more often. `it.fails` keeps this checked: it turns red
   // once the gap is closed, and the marker should then go.
-  it.fails('spares most ordinary images at every valence and arousal level', async () => {
+  it.fails('spares most ordinary images at every valence and arousal level', SLOW, async () => {
     const { quality, emotions } = await ordinary();
     for (const axis of ['valence', 'arousal'] as const)
       for (const share of shareByLevel(quality, emotions, axis)) expect(share).toBeGreaterThanOrEqual(0.5);
