@@ -75,6 +75,23 @@ export {
   type RewardValues,
 } from './rewards/emotion.js';
 export {
+  DEFAULT_GUARD_REFERENCE,
+  type GuardComponent,
+  type GuardReference,
+  guardDistance,
+  guardDistances,
+  guardFeatures,
+  guardPenalty,
+  validateGuardReference,
+} from './rewards/guard.js';
+export { type FitGuardOptions, fitGuardReference, type GuardSample } from './rewards/guard-fit.js';
+export {
+  GUARD_SIZE,
+  GUARD_STAT_NAMES,
+  guardStatistics,
+  guardStatisticsBatch,
+} from './rewards/guard-stats.js';
+export {
   type QualityRewardOptions,
   type QualityValues,
   qualityFromScores,

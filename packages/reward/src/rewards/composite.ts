@@ -8,6 +8,7 @@ import {
 import type { EmotionEvaluator, EvaluateOptions, Evaluation } from '../evaluator.js';
 import type { LocalEvaluator, LocalScores } from '../local/evaluator.js';
 import { type EmotionRewardOptions, emotionReward, type RewardValues, resolveTargets } from './emotion.js';
+import { DEFAULT_GUARD_REFERENCE, guardDistances } from './guard.js';
 import { type QualityRewardOptions, qualityFromScores } from './quality.js';
 
 /** What a reward component can read; each expensive part is computed at most once per batch. */
@@ -45,7 +46,8 @@ export function emotionComponent(
 /**
  * The quality reward (see `qualityFromScores`) as a component; name `quality` by default.
  * It needs a local evaluator: when the composite's evaluator is local, its backbone pass is
- * shared; otherwise pass one here.
+ * shared; otherwise pass one here. The reward-hacking guard measures each image against the
+ * generator's own images at that image's target.
  */
 export function qualityComponent(
   evaluator: LocalEvaluator,
@@ -54,7 +56,12 @@ export function qualityComponent(
   return {
     name: options.name ?? 'quality',
     weight: options.weight ?? 1,
-    compute: async (ctx) => qualityFromScores(await ctx.localScores(evaluator), evaluator.head, options),
+    compute: async (ctx) => {
+      const reference =
+        options.guardReference === undefined ? DEFAULT_GUARD_REFERENCE : options.guardReference;
+      const distances = reference ? await guardDistances(ctx.images, ctx.targets, reference) : undefined;
+      return qualityFromScores(await ctx.localScores(evaluator), evaluator.head, options, distances);
+    },
   };
 }
 
