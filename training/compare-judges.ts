@@ -29,12 +29,22 @@ const ENDPOINTS = ['pool', ...BLOCKS.flatMap((b) => [b, `${b}-std`])];
 const VARIANTS: Variant[] = ['native', 'flip', 'px64', 'px32'];
 const feats = new Map<Variant, Map<string, Matrix>>();
 const stats = new Map<Variant, Matrix>();
+const only = process.argv[2];
+/** Early blocks of the other MobileNetV2 (1.4), upstream of the reward model's features. */
+const MID_EARLY = ['block3', 'block6', 'block10'];
+const withMid = !only || only.includes('mid');
 for (const v of VARIANTS) {
   const mats = await cachedFeatures('mobilenet-v2', ENDPOINTS, v, samples);
-  feats.set(v, new Map(ENDPOINTS.map((e, i) => [e, sqrt(mats[i] as Matrix)])));
+  const map = new Map(ENDPOINTS.map((e, i) => [e, sqrt(mats[i] as Matrix)]));
+  if (withMid) {
+    const mid = await cachedFeatures('mobilenet-v2-mid', MID_EARLY, v, samples);
+    MID_EARLY.forEach((e, i) => {
+      map.set(`mid-${e}`, sqrt(mid[i] as Matrix));
+    });
+  }
+  feats.set(v, map);
   stats.set(v, await cachedStats(v, samples));
 }
-const only = process.argv[2];
 const lambdas = [1000, 3000, 10000];
 interface Candidate {
   readonly name: string;
@@ -52,6 +62,9 @@ const candidates: Candidate[] = [
   { name: 'means 10-16', endpoints: ['pool', 'block10', 'block13', 'block16'], trainVariants: VARIANTS, statsWeight: 1 },
   { name: 'pool+means, stats×16', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 16 },
   { name: 'pool+means+stds, stats×16', endpoints: ENDPOINTS, trainVariants: VARIANTS, statsWeight: 16 },
+  { name: 'pool+means+mid early', endpoints: ['pool', ...BLOCKS, ...MID_EARLY.map((e) => `mid-${e}`)], trainVariants: VARIANTS, statsWeight: 1 },
+  { name: 'mid early only', endpoints: MID_EARLY.map((e) => `mid-${e}`), trainVariants: VARIANTS, statsWeight: 1 },
+  { name: 'pool+means, small only', endpoints: ['pool', ...BLOCKS], trainVariants: ['px64', 'px32'], statsWeight: 1 },
   { name: 'pool+means, gated', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 1, gated: true },
   { name: 'pool+means, stats×16, gated', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 16, gated: true },
   { name: 'pool+means+stds, gated', endpoints: ENDPOINTS, trainVariants: VARIANTS, statsWeight: 1, gated: true },

@@ -42,20 +42,36 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 /** The task: unpleasant targets on a few prompts; held-out prompts share subjects and settings. */
 const TRAIN_PROMPTS = ['a dog in a green meadow', 'a house in a big city', 'a boat on the open sea', 'a tree in the snowy mountains'];
 const HELD_OUT_PROMPTS = ['a cat in a quiet meadow', 'a house in the high mountains', 'a dog on a wide beach', 'a boat in a busy city'];
-const TARGETS: Emotion[] = [
-  { valence: -2.5, arousal: -1 },
-  { valence: -2.5, arousal: 1 },
-];
+const TARGETS: Emotion[] = [{ valence: -2.5, arousal: 0 }];
 /** Held-out seeds: GRPO draws its own seeds from the run's random stream, never these. */
 const EVAL_SEEDS = Array.from({ length: smoke ? 2 : 12 }, (_, i) => 900_000 + i);
-const ITERATIONS = smoke ? 2 : 24;
+const ITERATIONS = smoke ? 2 : 20;
+/**
+ * Where the quickstart departs from the GRPO defaults, to fit the 10-minute budget (see
+ * docs/rl.md): only the first 4 of 10 steps train (the high-noise steps that set colour and
+ * layout; the low-noise steps add gradient noise and cost), and a larger learning rate.
+ */
+const QUICKSTART_GRPO = {
+  trainWindow: [0, 6] as const,
+  stepsPerIteration: 3,
+  learningRate: 1e-2,
+  advantageStd: 'group' as const,
+  klScaling: 'transition' as const,
+  klWeight: 0.05,
+};
+/** The quality term weighs as much as the emotion term here: a narrow task invites shortcuts. */
+const QUALITY_WEIGHT = 1;
 
 const { device, reason } = await readyNode({ device: 'auto' });
 console.log(`device: ${device} (${reason})`);
-const generator = await createEmbeddedGenerator({ lora: { rank: 4, seed: 1 } });
+// Adapters also on the emotion encoder and the conditioning MLP: the task changes what one region
+// of the emotion input means, and those layers are where the emotion enters.
+const generator = await createEmbeddedGenerator({
+  lora: { rank: 4, seed: 1, targets: ['attention', 'film', 'conditioning', 'emotion'] },
+});
 const evaluator = await createLocalEvaluator();
 const judge = await createLocalJudge();
-const reward = defaultReward(evaluator);
+const reward = defaultReward(evaluator, { qualityWeight: QUALITY_WEIGHT });
 console.log(`generator ${generator.id}; reward model ${evaluator.id}; judge ${judge.id}`);
 console.log(
   `task: valence ${TARGETS.map((t) => `(${t.valence}, ${t.arousal})`).join(' and ')} on ${TRAIN_PROMPTS.length} prompts; measured on ${EVAL_SEEDS.length} held-out seeds and on ${HELD_OUT_PROMPTS.length} held-out prompts`,
@@ -136,6 +152,7 @@ const trainer = new EmoFeedbackTrainer({
   // Trained at the guidance the generator samples with, so that what GRPO improves is what users get.
   grpo: {
     guidanceScale: generator.sampling.guidanceScale,
+    ...QUICKSTART_GRPO,
     ...(smoke ? { groupsPerIteration: 2, groupSize: 4, microBatch: 8, microBatchesPerUpdate: 1 } : {}),
   },
   seed: 0,

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidImageError, type RgbImage, ready, SeededRandom, tf } from '@emofeedback/core';
+import {
+  createEmbeddedGenerator,
+  emotionGrid,
+  InvalidImageError,
+  type RgbImage,
+  ready,
+  SeededRandom,
+  tf,
+} from '@emofeedback/core';
 import {
   calibrate,
   createLocalEvaluator,
@@ -9,6 +17,8 @@ import {
   type LocalEvaluator,
   qualityReward,
   type ScoredEvaluation,
+  slopeInterval,
+  spearman,
 } from '@emofeedback/reward';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRatedDataset, readImage } from '../src/index.js';
@@ -135,6 +145,57 @@ describe('createLocalJudge', () => {
       const mine = await evaluator.evaluate(images);
       expect((a[0] as ScoredEvaluation).valence).not.toBeCloseTo((mine[0] as ScoredEvaluation).valence, 3);
     } finally {
+      judge.dispose();
+    }
+  });
+});
+
+describe('the judge sees the shipped generator', () => {
+  it('its readings follow the 5×5 target grid on 5 prompts (ρ ≥ 0.4 on both axes, slopes above 0)', {
+    timeout: 240_000,
+  }, async () => {
+    const generator = await createEmbeddedGenerator();
+    const judge = await createLocalJudge();
+    try {
+      const grid = emotionGrid();
+      const prompts = [
+        'a dog in a green meadow',
+        'a house in a big city',
+        'a boat on the open sea',
+        'a cat in a quiet meadow',
+        'a tree in a pine forest',
+      ];
+      const readings: ScoredEvaluation[] = [];
+      const targets = prompts.flatMap(() => grid);
+      for (const [p, prompt] of prompts.entries()) {
+        const images = await generator.generate({
+          prompts: grid.map(() => prompt),
+          emotions: grid,
+          seeds: grid.map((_, i) => 5000 + 100 * p + i),
+        });
+        for (const e of await judge.evaluate(images)) readings.push(e as ScoredEvaluation);
+      }
+      expect(readings.every((e) => e.ok)).toBe(true);
+      const axis = (k: 'valence' | 'arousal') => ({
+        rho: spearman(
+          readings.map((e) => e[k]),
+          targets.map((t) => t[k]),
+        ),
+        slope: slopeInterval(
+          readings.map((e) => e[k]),
+          targets.map((t) => t[k]),
+        ),
+      });
+      const v = axis('valence');
+      const a = axis('arousal');
+      // Measured on these prompts and seeds: valence ρ 0.49, arousal ρ 0.59 (the previous judge read
+      // the same kind of grid at 0.23 and 0.43); docs/evaluator.md has the figures with intervals.
+      expect(v.rho).toBeGreaterThanOrEqual(0.4);
+      expect(a.rho).toBeGreaterThanOrEqual(0.4);
+      expect(v.slope.low).toBeGreaterThan(0);
+      expect(a.slope.low).toBeGreaterThan(0);
+    } finally {
+      generator.dispose();
       judge.dispose();
     }
   });
