@@ -6,8 +6,10 @@
  * preposition and adjective drawn with `--seed`, in the style of the trainer's prompts; the
  * trainer's held-out prompts are never drawn) and a target cycling through the 5×5 grid
  * {-3, -1.5, 0, 1.5, 3}², with each sampler the SDK uses: the Flow-GRPO SDE (noise level 0.7, the
- * trainer's) and the Euler ODE (the default `generate`), each at guidance 1 and 2. Per sampler, the guard fits the expected image statistics as a function of the target
- * and the residual covariance; the naturalness ceiling is the 10th percentile of the local
+ * trainer's) and the Euler ODE (the default `generate`), each at guidance 1 and 2. Per sampler, the
+ * guard fits the expected image statistics and their spread as functions of the target, and the
+ * covariance of the standardised residuals; the radius is the 85th percentile of distances
+ * cross-validated over prompts (5 folds); the naturalness ceiling is the 10th percentile of the local
  * evaluator's naturalness over the sample. Seeded throughout: the same options give the same file.
  *
  * Run from `training/` after `pnpm build`: `npx tsx calibrate-guard.ts [--images 300] [--seed 11]`.
@@ -91,7 +93,7 @@ const requests = Array.from({ length: N_IMAGES }, (_, i) => ({
   emotion: grid[i % grid.length] as Emotion,
 }));
 
-const byComponent = new Map<string, { stats: Float64Array[]; targets: Emotion[] }>();
+const byComponent = new Map<string, { stats: Float64Array[]; targets: Emotion[]; groups: number[] }>();
 const naturalness: number[] = [];
 for (const { component, options } of SAMPLERS) {
   const started = Date.now();
@@ -109,9 +111,11 @@ for (const { component, options } of SAMPLERS) {
       )),
     );
   }
-  const entry = byComponent.get(component) ?? { stats: [], targets: [] };
+  const entry = byComponent.get(component) ?? { stats: [], targets: [], groups: [] };
   entry.stats.push(...(await guardStatisticsBatch(images)));
   entry.targets.push(...requests.map((r) => r.emotion));
+  // The prompt's index: the radius is cross-validated over prompts.
+  entry.groups.push(...requests.map((_, i) => i));
   byComponent.set(component, entry);
   naturalness.push(...(await evaluator.score(images)).naturalness);
   console.log(
@@ -151,7 +155,7 @@ export const GUARD_REFERENCE: GuardReference = {
   calibratedOn: ${JSON.stringify(calibratedOn)},
   statNames: ${JSON.stringify(statNames)},
   components: [
-${components.map((c) => `    {\n      name: ${JSON.stringify(c.name)},\n      coefficients: ${JSON.stringify(c.coefficients)},\n      precision: ${JSON.stringify(c.precision)},\n    },`).join('\n')}
+${components.map((c) => `    {\n      name: ${JSON.stringify(c.name)},\n      coefficients: ${JSON.stringify(c.coefficients)},\n      logScale: ${JSON.stringify(c.logScale)},\n      precision: ${JSON.stringify(c.precision)},\n    },`).join('\n')}
   ],
   radius: ${radius},
   distanceQuantiles: ${JSON.stringify(distanceQuantiles)},

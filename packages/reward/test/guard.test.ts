@@ -67,15 +67,21 @@ describe('guardStatistics', () => {
   });
 });
 
-/** Synthetic statistics: mean linear in valence, independent unit-variance noise. */
-function synthetic(n: number, seed: number): { stats: Float64Array[]; targets: Emotion[] } {
+/**
+ * Synthetic statistics: mean linear in valence, independent noise whose standard deviation is
+ * `exp(spread · valence / 3)` (unit variance with the default `spread` 0).
+ */
+function synthetic(n: number, seed: number, spread = 0): { stats: Float64Array[]; targets: Emotion[] } {
   const rng = new SeededRandom(seed);
   const targets = Array.from({ length: n }, () => ({
     valence: rng.uniform(-3, 3),
     arousal: rng.uniform(-3, 3),
   }));
   const stats = targets.map((t) =>
-    Float64Array.from({ length: k }, (_, j) => (j === 0 ? t.valence : 0) + rng.normal()),
+    Float64Array.from(
+      { length: k },
+      (_, j) => (j === 0 ? t.valence : 0) + Math.exp((spread * t.valence) / 3) * rng.normal(),
+    ),
   );
   return { stats, targets };
 }
@@ -114,6 +120,49 @@ describe('fitGuardReference', () => {
     expect(shifted.filter((v) => v > reference.radius).length / d.length).toBeGreaterThan(0.95);
   });
 
+  it('measures each target against its own spread: pleasant and unpleasant draws fare alike', () => {
+    // Pleasant targets vary e² ≈ 7 times as much as unpleasant ones.
+    const wide = synthetic(1200, 4, 1);
+    const held = synthetic(1200, 5, 1);
+    const outside = (ref: GuardReference, pleasant: boolean) => {
+      const at = held.stats.flatMap((s, i) =>
+        (held.targets[i]?.valence as number) > 1.5 === pleasant &&
+        Math.abs(held.targets[i]?.valence as number) > 1.5
+          ? [guardDistance(s, held.targets[i] as Emotion, ref)]
+          : [],
+      );
+      return at.filter((d) => d > ref.radius).length / at.length;
+    };
+    const options = { naturalnessCeiling: 0, calibratedOn: 'test' };
+    const pooled = fitGuardReference([{ name: 'w', ...wide }], { ...options, scaleByTarget: 0 });
+    const scaled = fitGuardReference([{ name: 'w', ...wide }], { ...options, scaleByTarget: 1 });
+    const half = fitGuardReference([{ name: 'w', ...wide }], options);
+    expect(half.components[0]?.logScale[1 * k]).toBeCloseTo(0.5, 0);
+    // Pooled: one scale per statistic (the intercept row), the same at every target.
+    expect(pooled.components[0]?.logScale.slice(k).every((v) => v === 0)).toBe(true);
+    // The valence/3 feature's log scale recovers the spread (1 per unit of valence/3).
+    expect(scaled.components[0]?.logScale[1 * k]).toBeCloseTo(1, 0);
+    expect(outside(pooled, true) - outside(pooled, false)).toBeGreaterThan(0.4);
+    expect(Math.abs(outside(scaled, true) - outside(scaled, false))).toBeLessThan(0.1);
+  });
+
+  it('cross-validates the radius by group, so that new groups get the chosen share', () => {
+    const grouped = { name: 'g', ...sample, groups: sample.stats.map((_, i) => i % 50) };
+    const ref = fitGuardReference([grouped], { naturalnessCeiling: 0, calibratedOn: '', folds: 3 });
+    expect(ref.radius).toBeGreaterThan(0);
+    // In-sample distances sit inside the cross-validated radius a little more often than 85%.
+    const inside =
+      sample.stats.filter((s, i) => guardDistance(s, sample.targets[i] as Emotion, ref) <= ref.radius)
+        .length / sample.stats.length;
+    expect(inside).toBeGreaterThanOrEqual(0.85);
+    expect(() =>
+      fitGuardReference([{ ...grouped, groups: [1, 2] }], { naturalnessCeiling: 0, calibratedOn: '' }),
+    ).toThrow(/groups/);
+    expect(() => fitGuardReference([grouped], { naturalnessCeiling: 0, calibratedOn: '', folds: 1 })).toThrow(
+      /folds/,
+    );
+  });
+
   it('rejects too little data and bad options with typed errors', () => {
     const small = synthetic(20, 3);
     expect(() =>
@@ -139,6 +188,12 @@ describe('the shipped guard reference and the quality reward', () => {
     const broken = { ...DEFAULT_GUARD_REFERENCE, statNames: ['x'] } as GuardReference;
     expect(() => validateGuardReference(broken)).toThrow(InvalidArgumentError);
     expect(() => validateGuardReference({ ...DEFAULT_GUARD_REFERENCE, radius: 0 })).toThrow(/radius/);
+    const [first] = DEFAULT_GUARD_REFERENCE.components;
+    const noScale = {
+      ...DEFAULT_GUARD_REFERENCE,
+      components: [{ ...first, logScale: [] }],
+    } as GuardReference;
+    expect(() => validateGuardReference(noScale)).toThrow(/wrong length/);
   });
 
   it('penalises nothing within the radius, then quadratically, up to the cap', () => {

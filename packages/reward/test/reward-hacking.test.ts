@@ -73,7 +73,7 @@ afterAll(() => {
 });
 
 /** Hacks whose gain on the images they help is not yet outweighed (documented in docs/rl.md). */
-const PER_IMAGE_GAPS = new Set(['blur (3×3 box)']);
+const PER_IMAGE_GAPS = new Set(['brighter (+0.2)']);
 
 // Generation and ~400 evaluations on wasm take 25–40 s alone; more when the suite runs in parallel.
 const SLOW = { timeout: 240_000 };
@@ -114,8 +114,9 @@ describe('reward-hacking guard on the shipped generator', () => {
       );
       expect(mean(dTotal), hack.name).toBeLessThan(0);
       expect(lowered, hack.name).toBeGreaterThanOrEqual(0.5);
-      // Blur is the one edit the guard does not catch image by image: a blurred SDE sample looks
-      // like an Euler sample. It still lowers the total over the batch and for most images.
+      // A +0.2 brightness shift is the one edit the guard does not catch image by image: it stays
+      // within the spread of the generator's brightness at pleasant targets. It still lowers the
+      // total over the batch and for most images.
       if (raised.length > 0 && !PER_IMAGE_GAPS.has(hack.name))
         expect(mean(raised), `${hack.name}, images it helps`).toBeLessThan(0);
     }
@@ -170,12 +171,12 @@ describe('reward-hacking guard on the shipped generator', () => {
     expect(low).toBeLessThanOrEqual(0.35);
   });
 
-  // Known gap (docs/rl.md): the residual covariance is pooled over targets, so pleasant targets,
-  // whose images vary more, are penalised more often. `it.fails` keeps this checked: it turns red
-  // once the gap is closed, and the marker should then go.
-  it.fails('spares most ordinary images at every valence and arousal level', SLOW, async () => {
+  // The guard's spread depends on the target: with one pooled covariance, pleasant targets (whose
+  // images vary more) lost most of their images to the penalty (20% kept at valence 3).
+  it('spares most ordinary images at every valence and arousal level', SLOW, async () => {
     const { quality, emotions } = await ordinary();
     for (const axis of ['valence', 'arousal'] as const)
-      for (const share of shareByLevel(quality, emotions, axis)) expect(share).toBeGreaterThanOrEqual(0.5);
+      for (const [l, share] of shareByLevel(quality, emotions, axis).entries())
+        expect(share, `${axis} ${LEVELS[l]}`).toBeGreaterThanOrEqual(0.7);
   });
 });

@@ -9,8 +9,11 @@ import { GUARD_REFERENCE } from '../weights/guard-reference.generated.js';
 import { GUARD_STAT_NAMES, guardStatisticsBatch } from './guard-stats.js';
 
 /**
- * One mode of the generator's images (e.g. one sampler): the expected statistics as a quadratic
- * function of the target emotion, and the precision (inverse covariance) of what is left over.
+ * One mode of the generator's images (e.g. one sampler): the expected statistics and their spread
+ * as functions of the target emotion, and the precision of what is left over once standardised.
+ * The covariance at a target `t` is `S(t) · P⁻¹ · S(t)` with `S(t) = diag(exp(φ(t) · logScale))`:
+ * images for some targets (e.g. pleasant ones) vary more than others, and the guard measures each
+ * against the spread of its own target.
  */
 export interface GuardComponent {
   /** What the component covers, e.g. `sde η=0.7` or `euler`. */
@@ -20,7 +23,12 @@ export interface GuardComponent {
    * `φ = [1, v, a, v², a², v·a]` on targets scaled to [-1, 1] (divided by 3).
    */
   readonly coefficients: readonly number[];
-  /** `[k, k]` row-major inverse covariance of the residuals (shrunk towards its diagonal). */
+  /**
+   * `[6, k]` row-major: the standard deviation of statistic `j`'s residual at a target is
+   * `exp(φ(target) · logScale[:, j])` (same features as `coefficients`).
+   */
+  readonly logScale: readonly number[];
+  /** `[k, k]` row-major inverse covariance of the standardised residuals (shrunk towards its diagonal). */
   readonly precision: readonly number[];
 }
 
@@ -29,7 +37,7 @@ export interface GuardComponent {
  * sample of the generator's own images (see `training/calibrate-guard.ts`).
  */
 export interface GuardReference {
-  readonly format: 'emofeedback-guard-reference@1';
+  readonly format: 'emofeedback-guard-reference@2';
   /** Which generator and sampling settings the sample came from, for the record. */
   readonly calibratedOn: string;
   /** Must equal {@link GUARD_STAT_NAMES}. */
@@ -70,16 +78,20 @@ export function guardFeatures(t: Emotion): number[] {
  */
 export function validateGuardReference(reference: GuardReference): GuardReference {
   const bad = (msg: string) => new InvalidArgumentError('guardReference', msg);
-  if (reference?.format !== 'emofeedback-guard-reference@1')
+  if (reference?.format !== 'emofeedback-guard-reference@2')
     throw bad(`unknown format '${String(reference?.format)}'.`);
   const k = GUARD_STAT_NAMES.length;
   if (reference.statNames.join(',') !== GUARD_STAT_NAMES.join(','))
     throw bad('its statistics do not match GUARD_STAT_NAMES; recalibrate it.');
   if (!(reference.components.length > 0)) throw bad('has no components.');
   for (const c of reference.components) {
-    if (c.coefficients.length !== FEATURES * k || c.precision.length !== k * k)
+    if (
+      c.coefficients.length !== FEATURES * k ||
+      c.logScale?.length !== FEATURES * k ||
+      c.precision.length !== k * k
+    )
       throw bad(`component '${c.name}' has arrays of the wrong length.`);
-    if (![...c.coefficients, ...c.precision].every(Number.isFinite))
+    if (![...c.coefficients, ...c.logScale, ...c.precision].every(Number.isFinite))
       throw bad(`component '${c.name}' holds non-finite values.`);
   }
   if (!(Number.isFinite(reference.radius) && reference.radius > 0)) throw bad('radius must be > 0.');
@@ -88,8 +100,9 @@ export function validateGuardReference(reference: GuardReference): GuardReferenc
 }
 
 /**
- * Mahalanobis distance of one image's statistics to the reference at a target: the smallest over
- * the reference's components (the image only has to look like one mode of the generator).
+ * Mahalanobis distance of one image's statistics to the reference at a target (under the
+ * covariance the reference expects at that target): the smallest over the reference's components
+ * (the image only has to look like one mode of the generator).
  */
 export function guardDistance(stats: ArrayLike<number>, target: Emotion, reference: GuardReference): number {
   const k = GUARD_STAT_NAMES.length;
@@ -101,9 +114,12 @@ export function guardDistance(stats: ArrayLike<number>, target: Emotion, referen
   for (const c of reference.components) {
     for (let j = 0; j < k; j++) {
       let expected = 0;
-      for (let f = 0; f < FEATURES; f++)
+      let logScale = 0;
+      for (let f = 0; f < FEATURES; f++) {
         expected += (phi[f] as number) * (c.coefficients[f * k + j] as number);
-      r[j] = (stats[j] as number) - expected;
+        logScale += (phi[f] as number) * (c.logScale[f * k + j] as number);
+      }
+      r[j] = ((stats[j] as number) - expected) * Math.exp(-logScale);
     }
     let d2 = 0;
     for (let i = 0; i < k; i++) {
