@@ -12,7 +12,7 @@
  */
 import { ready } from '@emofeedback/core';
 import { cvPredictGatedPath, cvPredictPath, cvScore } from './lib/cv.js';
-import { loadSamples, type Sample, validationMask } from './lib/data.js';
+import { loadSamples, validationMask } from './lib/data.js';
 import { cachedFeatures, cachedStats, type Matrix, type Variant } from './lib/features.js';
 import { hstack } from './lib/linalg.js';
 
@@ -55,19 +55,62 @@ interface Candidate {
   readonly gated?: boolean;
 }
 const candidates: Candidate[] = [
-  { name: 'shipped @1: pool, native/flip/64', endpoints: ['pool'], trainVariants: ['native', 'flip', 'px64'], statsWeight: 1 },
+  {
+    name: 'shipped @1: pool, native/flip/64',
+    endpoints: ['pool'],
+    trainVariants: ['native', 'flip', 'px64'],
+    statsWeight: 1,
+  },
   { name: 'pool, +32', endpoints: ['pool'], trainVariants: VARIANTS, statsWeight: 1 },
   { name: 'pool+means', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 1 },
   { name: 'pool+means+stds', endpoints: ENDPOINTS, trainVariants: VARIANTS, statsWeight: 1 },
-  { name: 'means 10-16', endpoints: ['pool', 'block10', 'block13', 'block16'], trainVariants: VARIANTS, statsWeight: 1 },
+  {
+    name: 'means 10-16',
+    endpoints: ['pool', 'block10', 'block13', 'block16'],
+    trainVariants: VARIANTS,
+    statsWeight: 1,
+  },
   { name: 'pool+means, stats×16', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 16 },
   { name: 'pool+means+stds, stats×16', endpoints: ENDPOINTS, trainVariants: VARIANTS, statsWeight: 16 },
-  { name: 'pool+means+mid early', endpoints: ['pool', ...BLOCKS, ...MID_EARLY.map((e) => `mid-${e}`)], trainVariants: VARIANTS, statsWeight: 1 },
-  { name: 'mid early only', endpoints: MID_EARLY.map((e) => `mid-${e}`), trainVariants: VARIANTS, statsWeight: 1 },
-  { name: 'pool+means, small only', endpoints: ['pool', ...BLOCKS], trainVariants: ['px64', 'px32'], statsWeight: 1 },
-  { name: 'pool+means, gated', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 1, gated: true },
-  { name: 'pool+means, stats×16, gated', endpoints: ['pool', ...BLOCKS], trainVariants: VARIANTS, statsWeight: 16, gated: true },
-  { name: 'pool+means+stds, gated', endpoints: ENDPOINTS, trainVariants: VARIANTS, statsWeight: 1, gated: true },
+  {
+    name: 'pool+means+mid early',
+    endpoints: ['pool', ...BLOCKS, ...MID_EARLY.map((e) => `mid-${e}`)],
+    trainVariants: VARIANTS,
+    statsWeight: 1,
+  },
+  {
+    name: 'mid early only',
+    endpoints: MID_EARLY.map((e) => `mid-${e}`),
+    trainVariants: VARIANTS,
+    statsWeight: 1,
+  },
+  {
+    name: 'pool+means, small only',
+    endpoints: ['pool', ...BLOCKS],
+    trainVariants: ['px64', 'px32'],
+    statsWeight: 1,
+  },
+  {
+    name: 'pool+means, gated',
+    endpoints: ['pool', ...BLOCKS],
+    trainVariants: VARIANTS,
+    statsWeight: 1,
+    gated: true,
+  },
+  {
+    name: 'pool+means, stats×16, gated',
+    endpoints: ['pool', ...BLOCKS],
+    trainVariants: VARIANTS,
+    statsWeight: 16,
+    gated: true,
+  },
+  {
+    name: 'pool+means+stds, gated',
+    endpoints: ENDPOINTS,
+    trainVariants: VARIANTS,
+    statsWeight: 1,
+    gated: true,
+  },
 ];
 const evalVariants: Variant[] = ['native', 'px64', 'px32'];
 for (const c of candidates) {

@@ -83,7 +83,10 @@ async function judgedAll(images: readonly RgbImage[], target: Emotion): Promise<
   return (await judge.evaluate(images)).map((e) => {
     if (!e.ok) throw new Error('the judge failed');
     const errors = emotionErrors(e, target);
-    return { reading: { valence: e.valence, arousal: e.arousal }, error: (errors.valence + errors.arousal) / 2 };
+    return {
+      reading: { valence: e.valence, arousal: e.arousal },
+      error: (errors.valence + errors.arousal) / 2,
+    };
   });
 }
 async function judged(image: RgbImage, target: Emotion): Promise<Judged> {
@@ -149,7 +152,9 @@ for (const [i, { set, pair, seed }] of runs.entries()) {
       emotions: roundSeeds.map(() => pair.target),
       seeds: roundSeeds,
     });
-    rewriteShifts.push(average(errorsOf(loopJudged)) - average(errorsOf(await judgedAll(plain, pair.target))));
+    rewriteShifts.push(
+      average(errorsOf(loopJudged)) - average(errorsOf(await judgedAll(plain, pair.target))),
+    );
   }
   const round0 = trace.rounds[0]?.best;
   if (!trace.best || !round0 || !baseline) throw new Error('no scored image');

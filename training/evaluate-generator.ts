@@ -73,7 +73,10 @@ function evaluationPrompts(n: number): { prompt: string; subject: SceneSubject }
 }
 
 /** ρ between target and reading and the slope of the reading against the target, with 95% intervals. */
-function agreement(targets: readonly number[], readings: readonly number[]): { rho: Interval; slope: Interval } {
+function agreement(
+  targets: readonly number[],
+  readings: readonly number[],
+): { rho: Interval; slope: Interval } {
   return { rho: spearmanInterval(readings, targets), slope: slopeInterval(readings, targets) };
 }
 

@@ -61,6 +61,8 @@ interface RoleConfig {
   readonly backbone: BackboneName;
   /** Backbone endpoints concatenated into the features; the PCA models the first one. */
   readonly endpoints: readonly string[];
+  /** Endpoints of a second backbone, read after the first backbone's (format @2). */
+  readonly secondBackbone?: { readonly backbone: BackboneName; readonly endpoints: readonly string[] };
   /** Whether the head format lists the endpoints (format @2) or uses the backbone's default. */
   readonly listEndpoints: boolean;
   /**
@@ -101,18 +103,21 @@ const ROLES: Record<string, RoleConfig> = {
     constName: 'LOCAL_HEAD',
   },
   judge: {
-    id: 'local-judge:mobilenet-v2-100-multilayer/oasis-bass@2',
+    id: 'local-judge:mobilenet-v2-100+140-early/oasis-bass@2',
     backbone: 'mobilenet-v2',
-    // The pooled vector and the spatial means of five blocks (56 to 7 px): chosen by
-    // `compare-judges.ts` (training split only) for their 32 px cross-validated r.
+    // The pooled vector and the spatial means of five blocks (56 to 7 px) of the 1.0 network, and
+    // the spatial means of the early blocks 3, 6 and 10 (56, 28, 14 px) of the 1.4 network, whose
+    // pooled vector and blocks 13 and 16 the reward model reads: chosen by `compare-judges.ts`
+    // (training split only) for their cross-validated r at 32 px, 64 px and as rated.
     endpoints: ['pool', 'block3', 'block6', 'block10', 'block13', 'block16'],
+    secondBackbone: { backbone: 'mobilenet-v2-mid', endpoints: ['block3', 'block6', 'block10'] },
     listEndpoints: true,
     perAxisLambda: true,
     transform: 'sqrt',
     useImageStats: true,
     trainVariants: ['native', 'flip', 'px64', 'px32'],
     selectOn: ['native', 'px64', 'px32'],
-    lambdas: [1000, 3000, 10000, 30000],
+    lambdas: [1000, 3000, 10000],
     cvSeed: 11,
     pcaComponents: 32,
     file: 'judge-head.generated.ts',
@@ -146,9 +151,17 @@ const backboneFeats = new Map<Variant, Matrix>();
 const pcaFeats = new Map<Variant, Matrix>();
 const statsByVariant = new Map<Variant, Matrix>();
 const endpointSizes: number[] = [];
+const secondSizes: number[] = [];
 for (const v of variantsNeeded) {
-  const parts = (await cachedFeatures(cfg.backbone, cfg.endpoints, v, samples)).map(transform);
-  endpointSizes.splice(0, endpointSizes.length, ...parts.map((m) => m.d));
+  const own = (await cachedFeatures(cfg.backbone, cfg.endpoints, v, samples)).map(transform);
+  const second = cfg.secondBackbone
+    ? (await cachedFeatures(cfg.secondBackbone.backbone, cfg.secondBackbone.endpoints, v, samples)).map(
+        transform,
+      )
+    : [];
+  endpointSizes.splice(0, endpointSizes.length, ...own.map((m) => m.d));
+  secondSizes.splice(0, secondSizes.length, ...second.map((m) => m.d));
+  const parts = [...own, ...second];
   const feats = hstack(parts);
   const stats = await cachedStats(v, samples);
   backboneFeats.set(v, feats);
@@ -362,6 +375,14 @@ const serialized: SerializedHead = {
   ...(v2
     ? {
         endpoints: cfg.endpoints.map((e, i) => [e, endpointSizes[i] as number] as const),
+        ...(cfg.secondBackbone
+          ? {
+              secondBackbone: {
+                backbone: cfg.secondBackbone.backbone,
+                endpoints: cfg.secondBackbone.endpoints.map((e, i) => [e, secondSizes[i] as number] as const),
+              },
+            }
+          : {}),
         pcaFeatureSize: featSize,
         domainGate: gate !== undefined,
       }
@@ -456,6 +477,7 @@ const results = {
   ...(v2
     ? {
         endpoints: cfg.endpoints,
+        ...(cfg.secondBackbone ? { secondBackbone: cfg.secondBackbone } : {}),
         /** Cross-validated Pearson r on the training split for every ridge strength. */
         cv: cvTable,
         ...(gate ? { gate: gateReport(gate) } : {}),

@@ -40,27 +40,38 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 /** The task: unpleasant targets on a few prompts; held-out prompts share subjects and settings. */
-const TRAIN_PROMPTS = ['a dog in a green meadow', 'a house in a big city', 'a boat on the open sea', 'a tree in the snowy mountains'];
-const HELD_OUT_PROMPTS = ['a cat in a quiet meadow', 'a house in the high mountains', 'a dog on a wide beach', 'a boat in a busy city'];
+const TRAIN_PROMPTS = [
+  'a dog in a green meadow',
+  'a house in a big city',
+  'a boat on the open sea',
+  'a tree in the snowy mountains',
+];
+const HELD_OUT_PROMPTS = [
+  'a cat in a quiet meadow',
+  'a house in the high mountains',
+  'a dog on a wide beach',
+  'a boat in a busy city',
+];
 const TARGETS: Emotion[] = [{ valence: -2.5, arousal: 0 }];
 /** Held-out seeds: GRPO draws its own seeds from the run's random stream, never these. */
 const EVAL_SEEDS = Array.from({ length: smoke ? 2 : 12 }, (_, i) => 900_000 + i);
 const ITERATIONS = smoke ? 2 : 20;
 /**
- * Where the quickstart departs from the GRPO defaults, to fit the 10-minute budget (see
- * docs/rl.md): only the first 4 of 10 steps train (the high-noise steps that set colour and
- * layout; the low-noise steps add gradient noise and cost), and a larger learning rate.
+ * Where the quickstart departs from the GRPO defaults (Flow-GRPO's recipe, see docs/rl.md): a
+ * larger learning rate, the first 6 of 10 steps as the training window with 3 of them per
+ * iteration (the high-noise steps set colour and layout; the low-noise ones add gradient noise
+ * and cost), group-normalised advantages and the per-transition KL scaling. With the defaults the
+ * reward did not move within this budget; with these it rose (docs/rl.md, "The quickstart").
  */
+/** The quality term (with its reward-hacking guard) weighs four times the default 0.5 here. */
+const QUALITY_WEIGHT = 2;
 const QUICKSTART_GRPO = {
   trainWindow: [0, 6] as const,
   stepsPerIteration: 3,
   learningRate: 1e-2,
   advantageStd: 'group' as const,
   klScaling: 'transition' as const,
-  klWeight: 0.05,
 };
-/** The quality term weighs as much as the emotion term here: a narrow task invites shortcuts. */
-const QUALITY_WEIGHT = 1;
 
 const { device, reason } = await readyNode({ device: 'auto' });
 console.log(`device: ${device} (${reason})`);
@@ -121,7 +132,8 @@ async function measure(prompts: readonly string[]): Promise<Measured> {
   const readings = await judge.evaluate(images);
   const judged = readings.map((e, i) =>
     e.ok
-      ? Math.abs(e.valence - (targets[i] as Emotion).valence) + Math.abs(e.arousal - (targets[i] as Emotion).arousal)
+      ? Math.abs(e.valence - (targets[i] as Emotion).valence) +
+        Math.abs(e.arousal - (targets[i] as Emotion).arousal)
       : Number.NaN,
   );
   return {
@@ -165,7 +177,7 @@ const trainer = new EmoFeedbackTrainer({
     const m = e.metrics;
     history.push(m);
     console.log(
-      `iteration ${e.iteration}/${ITERATIONS}: reward ${m.rewardMean.toFixed(3)} (emotion ${m.emotion?.toFixed(3)}, quality ${m.quality?.toFixed(3)}), half-batch gradient cosine ${m.gradCosine.toFixed(2)}, KL ${m.approxKl.toExponential(1)} nats/step, clipped ${(100 * m.clipFraction).toFixed(0)}% (${elapsed()})`,
+      `iteration ${e.iteration}/${ITERATIONS}: reward ${m.rewardMean.toFixed(3)} (emotion ${m.emotion?.toFixed(3)}, quality ${m.quality?.toFixed(3)}), half-batch gradient cosine ${m.gradCosine.toFixed(2)}, KL to the shipped model ${m.klLoss.toExponential(1)}, clipped ${(100 * m.clipFraction).toFixed(0)}% (${elapsed()})`,
     );
   },
 });
@@ -299,6 +311,8 @@ const summary = {
   seconds: (Date.now() - started) / 1000,
 };
 await writeFile(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-console.log(`\nwrote ${out}/ (summary.json, report.html, lora/, grids, refined-best.png); total ${elapsed()}`);
+console.log(
+  `\nwrote ${out}/ (summary.json, report.html, lora/, grids, refined-best.png); total ${elapsed()}`,
+);
 await sampler?.dispose();
 process.exit(0);

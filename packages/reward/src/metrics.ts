@@ -110,7 +110,9 @@ export function axisMetrics(predicted: ArrayLike<number>, target: ArrayLike<numb
 
 /** Average ranks, 1-based (ties share their mean rank). */
 function ranks(x: ArrayLike<number>): Float64Array {
-  const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
+  const order = Array.from({ length: x.length }, (_, i) => i).sort(
+    (a, b) => (x[a] as number) - (x[b] as number),
+  );
   const r = new Float64Array(x.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
@@ -175,7 +177,8 @@ export function spearmanInterval(predicted: ArrayLike<number>, target: ArrayLike
  */
 export function slopeInterval(reading: ArrayLike<number>, target: ArrayLike<number>): Interval {
   const n = checkPair(reading, target);
-  if (n < 3) throw new InvalidArgumentError('reading', `needs at least 3 pairs for a slope interval, got ${n}.`);
+  if (n < 3)
+    throw new InvalidArgumentError('reading', `needs at least 3 pairs for a slope interval, got ${n}.`);
   const my = meanOf(reading);
   const mx = meanOf(target);
   let sxy = 0;

@@ -62,8 +62,46 @@ function constantGatedHead(gateBias: number): SerializedHead {
   };
 }
 
+/** A one-head @2 head on the pooled vector of `mobilenet-v2-mid` and block 3 of `mobilenet-v2`, predicting its bias. */
+function twoBackboneHead(block3Channels: number): SerializedHead {
+  const featureSize = 1792 + block3Channels;
+  const inputs = featureSize + nStats;
+  const k = 2;
+  return {
+    format: 'emofeedback-local-head@2',
+    id: 'local:test-two-backbones',
+    backbone: 'mobilenet-v2-mid',
+    featureSize,
+    endpoints: [['pool', 1792]],
+    secondBackbone: { backbone: 'mobilenet-v2', endpoints: [['block3', block3Channels]] },
+    pcaFeatureSize: 1792,
+    featureTransform: 'sqrt',
+    useImageStats: true,
+    pcaComponents: k,
+    naturalness: { mean: 0, std: 1 },
+    imageStatLimits: { highFreq: 1, clipped: 1 },
+    trainedOn: 'test',
+    layout: [
+      ['weights', inputs * 2],
+      ['bias', 2],
+      ['pcaMean', 1792],
+      ['pcaBasis', 1792 * k],
+      ['pcaVariances', k],
+      ['residualVariance', 1],
+    ],
+    data: encodeFloat32Base64([
+      new Float32Array(inputs * 2),
+      Float32Array.of(-1.25, 0.5),
+      new Float32Array(1792),
+      new Float32Array(1792 * k),
+      Float32Array.of(1, 1),
+      Float32Array.of(1),
+    ]),
+  };
+}
+
 describe('decodeHead', () => {
-  it('decodes the shipped heads: a gated multi-layer reward model and a single-head judge', () => {
+  it('decodes the shipped heads: a gated multi-layer reward model and a two-backbone judge', () => {
     const local = decodeHead(LOCAL_HEAD);
     expect(local.heads).toBe(2);
     expect(local.endpoints?.[0]).toBe('pool');
@@ -73,10 +111,13 @@ describe('decodeHead', () => {
     expect(local.weights).toHaveLength((local.featureSize + nStats) * 4);
     const judge = decodeHead(JUDGE_HEAD);
     expect(judge.heads).toBe(1);
-    expect(judge.endpoints).toBeUndefined();
+    expect(judge.endpoints?.[0]).toBe('pool');
     expect(judge.gateWeights).toBeUndefined();
-    expect(judge.pcaFeatureSize).toBe(judge.featureSize);
+    expect(judge.pcaFeatureSize).toBeLessThan(judge.featureSize);
     expect(judge.backbone).not.toBe(local.backbone);
+    // The judge's second backbone is the reward model's, read only at blocks it does not use.
+    expect(judge.secondBackbone?.backbone).toBe(local.backbone);
+    for (const e of judge.secondBackbone?.endpoints ?? []) expect(local.endpoints).not.toContain(e);
   });
 
   it('rejects format-@2 fields in an @1 head and inconsistent sizes', () => {
@@ -86,6 +127,14 @@ describe('decodeHead', () => {
     expect(() => decodeHead({ ...head, pcaFeatureSize: head.featureSize + 1 })).toThrow(/pcaFeatureSize/);
     expect(() => decodeHead({ ...head, domainGate: false })).toThrow(/weights/);
     expect(() => decodeHead(head)).not.toThrow();
+    const second = { backbone: 'mobilenet-v2' as const, endpoints: [['block3', 144]] as const };
+    expect(() => decodeHead({ ...head, format: 'emofeedback-local-head@1', secondBackbone: second })).toThrow(
+      /need format @2/,
+    );
+    expect(() => decodeHead({ ...head, secondBackbone: second })).toThrow(/endpoints add up/);
+    expect(() => decodeHead({ ...head, secondBackbone: { ...second, backbone: 'resnet' as never } })).toThrow(
+      /unknown second backbone/,
+    );
   });
 });
 
@@ -132,6 +181,23 @@ describe('createLocalEvaluatorFromHead with a gated head', () => {
     expect(() => decodeHead(head)).not.toThrow();
     await expect(createLocalEvaluatorFromHead(head)).rejects.toThrow(
       /expects 2608 features but .* gives 3136/,
+    );
+  });
+
+  it('reads a second backbone after the first, and checks its feature count', async () => {
+    const evaluator = await createLocalEvaluatorFromHead(twoBackboneHead(144));
+    try {
+      expect(evaluator.head.secondBackbone).toEqual({ backbone: 'mobilenet-v2', endpoints: ['block3'] });
+      const s = await evaluator.score(images);
+      expect(s.valence[0]).toBeCloseTo(-1.25, 5);
+      expect(s.arousal[2]).toBeCloseTo(0.5, 5);
+    } finally {
+      evaluator.dispose();
+    }
+    // The 1.0 network's block 3 mean has 144 channels; stated as 100 the head decodes but cannot load.
+    expect(() => decodeHead(twoBackboneHead(100))).not.toThrow();
+    await expect(createLocalEvaluatorFromHead(twoBackboneHead(100))).rejects.toThrow(
+      /expects 1892 features but mobilenet-v2-mid and mobilenet-v2 give 1936/,
     );
   });
 });

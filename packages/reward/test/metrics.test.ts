@@ -105,4 +105,3 @@ describe('agreement with targets', () => {
     expect(Number.isNaN(slopeInterval([1, 2, 3], [0, 0, 0]).value)).toBe(true);
   });
 });
-

@@ -54,10 +54,23 @@ const CHUNK = 16;
 export async function createLocalEvaluatorFromHead(serialized: SerializedHead): Promise<LocalEvaluator> {
   const head = decodeHead(serialized);
   const lease: BackboneLease = await acquireBackbone(head.backbone);
+  let secondLease: BackboneLease | undefined;
+  try {
+    if (head.secondBackbone) secondLease = await acquireBackbone(head.secondBackbone.backbone);
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+  const release = () => {
+    lease.release();
+    secondLease?.release();
+  };
   const { endpoints } = head;
   const backboneFeatures = (x: tf.Tensor4D): tf.Tensor2D => {
     if (!endpoints) return lease.backbone.features(x, CHUNK);
     const parts = lease.backbone.outputs(x, endpoints, CHUNK);
+    if (secondLease && head.secondBackbone)
+      parts.push(...secondLease.backbone.outputs(x, head.secondBackbone.endpoints, CHUNK));
     if (parts.length === 1) return parts[0] as tf.Tensor2D;
     const joined = tf.concat(parts, 1);
     tf.dispose(parts);
@@ -69,14 +82,14 @@ export async function createLocalEvaluatorFromHead(serialized: SerializedHead): 
       const size = lease.backbone.inputSize;
       gives = tf.tidy(() => backboneFeatures(tf.zeros([1, size, size, 3]) as tf.Tensor4D).shape[1] as number);
     } catch (err) {
-      lease.release();
+      release();
       throw err;
     }
   }
   if (gives !== head.featureSize) {
-    lease.release();
+    release();
     throw new Error(
-      `Head ${head.id} expects ${head.featureSize} features but ${head.backbone} gives ${gives}.`,
+      `Head ${head.id} expects ${head.featureSize} features but ${head.secondBackbone ? `${head.backbone} and ${head.secondBackbone.backbone} give` : `${head.backbone} gives`} ${gives}.`,
     );
   }
   const nStats = IMAGE_STAT_NAMES.length;
@@ -184,7 +197,7 @@ export async function createLocalEvaluatorFromHead(serialized: SerializedHead): 
       if (disposed) return;
       disposed = true;
       tf.dispose(own);
-      lease.release();
+      release();
     },
   };
 }

@@ -25,6 +25,15 @@ export interface SerializedHead {
    * with their lengths; default: the backbone's default features.
    */
   readonly endpoints?: readonly (readonly [string, number])[];
+  /**
+   * (`@2`) Endpoints of a second backbone whose outputs follow the first backbone's features (a
+   * judge can read one network's late layers and another's early ones); their lengths count in
+   * `featureSize`.
+   */
+  readonly secondBackbone?: {
+    readonly backbone: BackboneName;
+    readonly endpoints: readonly (readonly [string, number])[];
+  };
   /** (`@2`) The naturalness PCA models the first this many features; default: all of them. */
   readonly pcaFeatureSize?: number;
   /**
@@ -59,6 +68,10 @@ export interface LocalHead {
   readonly featureSize: number;
   /** Backbone endpoints of the features, in order; undefined: the backbone's default features. */
   readonly endpoints: readonly string[] | undefined;
+  /** A second backbone and its endpoints, read after the first; undefined: none. */
+  readonly secondBackbone:
+    | { readonly backbone: BackboneName; readonly endpoints: readonly string[] }
+    | undefined;
   readonly featureTransform: FeatureTransform;
   readonly useImageStats: boolean;
   /** Number of linear heads: 1, or 2 (photo, silhouette) mixed by the gate. */
@@ -120,10 +133,23 @@ export function decodeHead(head: SerializedHead): LocalHead {
   if (head.format !== 'emofeedback-local-head@1' && head.format !== 'emofeedback-local-head@2')
     throw bad(`unknown format '${String(head.format)}'.`);
   const v2 = head.format === 'emofeedback-local-head@2';
-  if (!v2 && (head.endpoints !== undefined || head.pcaFeatureSize !== undefined || head.domainGate))
-    throw bad('endpoints, pcaFeatureSize and domainGate need format @2.');
+  if (
+    !v2 &&
+    (head.endpoints !== undefined ||
+      head.pcaFeatureSize !== undefined ||
+      head.domainGate ||
+      head.secondBackbone !== undefined)
+  )
+    throw bad('endpoints, pcaFeatureSize, domainGate and secondBackbone need format @2.');
+  const second = head.secondBackbone;
+  if (second) {
+    if (!head.endpoints) throw bad("secondBackbone needs the first backbone's endpoints listed.");
+    if (!BACKBONES.includes(second.backbone))
+      throw bad(`unknown second backbone '${String(second.backbone)}'.`);
+    if (second.endpoints.length === 0) throw bad('secondBackbone lists no endpoints.');
+  }
   if (head.endpoints) {
-    const total = head.endpoints.reduce((s, [, len]) => s + len, 0);
+    const total = [...head.endpoints, ...(second?.endpoints ?? [])].reduce((s, [, len]) => s + len, 0);
     if (total !== head.featureSize)
       throw bad(`endpoints add up to ${total} features, featureSize is ${head.featureSize}.`);
   }
@@ -158,6 +184,9 @@ export function decodeHead(head: SerializedHead): LocalHead {
     backbone: head.backbone,
     featureSize: head.featureSize,
     endpoints: head.endpoints?.map(([name]) => name),
+    secondBackbone: second
+      ? { backbone: second.backbone, endpoints: second.endpoints.map(([name]) => name) }
+      : undefined,
     featureTransform: head.featureTransform,
     useImageStats: head.useImageStats,
     heads,

@@ -7,7 +7,7 @@ export interface Hack {
   apply(image: RgbImage, rng: SeededRandom): RgbImage;
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => Math.max(0, Math.min(1, v));
 
 /** A per-pixel map over RGB triples. */
 function perPixel(f: (r: number, g: number, b: number, i: number) => [number, number, number]) {
