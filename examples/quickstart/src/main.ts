@@ -24,9 +24,13 @@ import {
   withParallelSampling,
   workerGrpoEngine,
 } from '@emofeedback/node';
-import { createLocalEvaluator, createLocalJudge, formatInterval } from '@emofeedback/reward';
+import {
+  createLocalEvaluator,
+  createLocalJudge,
+  formatInterval,
+  pairedDifference,
+} from '@emofeedback/reward';
 import { defaultReward, EmoFeedbackTrainer, type GrpoIterationMetrics } from '@emofeedback/rl';
-import { pairedGain } from './paired.js';
 
 const smoke = process.argv.includes('--smoke');
 const workersFlag = process.argv.indexOf('--workers');
@@ -190,9 +194,9 @@ await saveGeneratorFolder(join(out, 'lora'), generator, {
 
 /** Before → after on one held-out set, each as a paired gain with its 95% interval (positive = better). */
 function gains(b: Measured, a: Measured) {
-  const emotion = pairedGain(b.emotion, a.emotion);
-  const judged = pairedGain(a.judged, b.judged);
-  const judgedValence = pairedGain(a.judgedValence, b.judgedValence);
+  const emotion = pairedDifference(b.emotion, a.emotion);
+  const judged = pairedDifference(a.judged, b.judged);
+  const judgedValence = pairedDifference(a.judgedValence, b.judgedValence);
   const qualityBefore = meanOf(b.quality);
   const qualityAfter = meanOf(a.quality);
   return {

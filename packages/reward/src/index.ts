@@ -47,6 +47,7 @@ export {
   formatInterval,
   type Interval,
   mae,
+  pairedDifference,
   pearson,
   rmse,
   slopeInterval,

@@ -199,6 +199,34 @@ export function slopeInterval(reading: ArrayLike<number>, target: ArrayLike<numb
   return { value: slope, low: slope - half, high: slope + half };
 }
 
+/**
+ * Mean of the paired differences `after − before` with a 95% t interval (positive: `after` is
+ * larger), e.g. a score on the same images before and after training. Pairs where either side is
+ * not finite are left out; `NaN` with fewer than 2 pairs.
+ * @throws InvalidArgumentError when the two sides differ in length.
+ */
+export function pairedDifference(
+  before: ArrayLike<number>,
+  after: ArrayLike<number>,
+): Interval & { readonly n: number } {
+  if (before.length !== after.length)
+    throw new InvalidArgumentError(
+      'after',
+      `has ${after.length} values but before has ${before.length}; they must pair up.`,
+    );
+  const d: number[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const x = (after[i] as number) - (before[i] as number);
+    if (Number.isFinite(x)) d.push(x);
+  }
+  const n = d.length;
+  if (n < 2) return { value: Number.NaN, low: Number.NaN, high: Number.NaN, n };
+  const mean = meanOf(d);
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const half = t975(n - 1) * (sd / Math.sqrt(n));
+  return { value: mean, low: mean - half, high: mean + half, n };
+}
+
 /** How readings on one axis follow their targets: error, rank agreement and slope. */
 export interface TargetAgreement {
   /** Mean absolute error (canonical units); compressed readings can score well here. */

@@ -4,6 +4,7 @@ import {
   ccc,
   formatInterval,
   mae,
+  pairedDifference,
   pearson,
   rmse,
   slopeInterval,
@@ -97,6 +98,17 @@ describe('agreement with targets', () => {
     const big = spearmanInterval([...read, ...read, ...read, ...read], [...grid, ...grid, ...grid, ...grid]);
     expect(big.high - big.low).toBeLessThan(small.high - small.low);
     expect(formatInterval(small)).toMatch(/^0\.84 \[0\.\d\d, 0\.\d\d\]$/);
+  });
+
+  it('a paired difference is the mean change with a t interval, leaving out non-finite pairs', () => {
+    // SciPy: mean 0.5, 95% t(4) interval [0.0610, 0.9390].
+    const d = pairedDifference([1, 2, 3, 4, 5, 9], [1.5, 2.1, 3.9, 4.2, 5.8, Number.NaN]);
+    expect(d.n).toBe(5);
+    expect(d.value).toBeCloseTo(0.5, 12);
+    expect(d.low).toBeCloseTo(0.0610054834574588, 2);
+    expect(d.high).toBeCloseTo(0.9389945165425412, 2);
+    expect(Number.isNaN(pairedDifference([1], [2]).value)).toBe(true);
+    expect(() => pairedDifference([1, 2], [1])).toThrow(/pair up/);
   });
 
   it('reject too few pairs and constant targets give NaN', () => {

@@ -1,4 +1,4 @@
-import { createEmoFlowGenerator, type Emotion, ready, SeededRandom, tf } from '@emofeedback/core';
+import { type Emotion, ready, SeededRandom, tf } from '@emofeedback/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyAdamW,
@@ -13,19 +13,9 @@ import {
   QualityGuard,
   type RewardFunction,
 } from '../src/index.js';
+import { tinyGenerator } from './tiny-generator.js';
 
-const TINY = {
-  imageSize: 8,
-  channels: [8, 8, 8] as [number, number, number],
-  attentionDim: 8,
-  heads: 2,
-  condDim: 16,
-  timeFeatures: 8,
-  groups: 4,
-  text: { vocabulary: ['a', 'red', 'sun', 'dark', 'sea'], hashBuckets: 8, maxTokens: 6, dim: 8 },
-  emotion: { fourierFeatures: 2, hidden: 8, tokens: 2 },
-};
-const tiny = () => createEmoFlowGenerator({ ...TINY, seed: 3 }, { lora: { rank: 2, seed: 5 } });
+const tiny = () => tinyGenerator();
 const targets = [
   { prompt: 'a red sun', emotion: { valence: 2, arousal: 1 } as Emotion },
   { prompt: 'a dark sea', emotion: { valence: -2, arousal: -1 } as Emotion },

@@ -14,22 +14,10 @@ import {
   MemoryCheckpointStore,
   type RewardFunction,
 } from '../src/index.js';
+import { TINY, tinyGenerator } from './tiny-generator.js';
 
-// A tiny generator (8×8 images) and a reward that is a plain function of the pixels, so the
+// The tiny generator (tiny-generator.ts) and a reward that is a plain function of the pixels, so the
 // tests check GRPO's mechanics exactly and fast.
-const TINY = {
-  imageSize: 8,
-  channels: [8, 8, 8] as [number, number, number],
-  attentionDim: 8,
-  heads: 2,
-  condDim: 16,
-  timeFeatures: 8,
-  groups: 4,
-  text: { vocabulary: ['a', 'red', 'sun', 'dark', 'sea'], hashBuckets: 8, maxTokens: 6, dim: 8 },
-  emotion: { fourierFeatures: 2, hidden: 8, tokens: 2 },
-};
-
-const tinyGenerator = (seed = 3) => createEmoFlowGenerator({ ...TINY, seed }, { lora: { rank: 2, seed: 5 } });
 
 /** Reward: how red the image is (mean of R − mean of B). */
 const rednessReward: RewardFunction = {
